@@ -1,0 +1,245 @@
+//! The opis document model: one primary-source document, whatever format it came
+//! from, becomes one [`Document`].
+//!
+//! This crate is the contract between the readers (`opis-formats`), the store, the
+//! index, the web pages and the API. It follows `shared/design/document-model.md`
+//! field for field; fields that the contract does not name (`diagnostics`, `line`,
+//! `reader`, …) are additions, never renames. The crate does no I/O.
+//!
+//! Principal types: [`Document`], [`Section`], [`Block`], [`Note`], [`ArchivalRef`],
+//! [`DocDate`], [`Diagnostic`].
+
+use serde::{Deserialize, Serialize};
+
+/// One primary-source document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Document {
+    /// Stable id derived from the source ("wilson-113647"); the same input gives the same id.
+    pub id: String,
+    pub title: String,
+    pub date: Option<DocDate>,
+    /// Best guess at the genre ("working-notes", "memorandum", "telegram", …); never empty.
+    pub kind: String,
+    pub source_url: Option<String>,
+    pub place: Option<String>,
+    pub classification: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub collection: Option<String>,
+    pub citation: Option<String>,
+    #[serde(default)]
+    pub archival_refs: Vec<ArchivalRef>,
+    pub compiler: Option<String>,
+    pub published_in: Option<String>,
+    pub summary: Option<String>,
+    pub original_language: Option<String>,
+    pub language: String,
+    pub protocol: Option<Protocol>,
+    #[serde(default)]
+    pub participants: Vec<Participants>,
+    #[serde(default)]
+    pub sections: Vec<Section>,
+    #[serde(default)]
+    pub notes: Vec<Note>,
+    #[serde(default)]
+    pub persons: Vec<PersonMention>,
+    /// Places the source names in its metadata (Wilson Center `associated_places`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<String>,
+    /// Subject headings the source assigns (Wilson Center `subjects_discussed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// Who contributed, transcribed or translated the text, as the source says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributors: Vec<String>,
+    /// Rights statement as printed by the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<String>,
+    /// Which reader produced this document ("record", "wilson-csv", …).
+    #[serde(default)]
+    pub reader: String,
+    /// What was odd about the source and where; never fatal.
+    #[serde(default)]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A date as printed plus the ISO 8601 day range it denotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocDate {
+    /// The date as printed in the source.
+    pub text: String,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`; equal to `from` for a single day.
+    pub to: String,
+}
+
+/// "(Re: Point 1 of Protocol No. 49)" gives number "49", point "1".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protocol {
+    pub number: String,
+    pub point: Option<String>,
+}
+
+/// One attendance list: "Those Taking Part: A, B, C" has label "Those Taking Part".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participants {
+    pub label: String,
+    pub names: Vec<String>,
+}
+
+/// One agenda item or heading with the blocks under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Section {
+    /// `None` for the blocks before the first heading.
+    pub heading: Option<String>,
+    /// Notes whose markers stand in the heading itself.
+    #[serde(default)]
+    pub heading_notes: Vec<u32>,
+    /// "(Shepilov, Molotov, Bulganin)" under a heading; "Cde." dropped.
+    #[serde(default)]
+    pub presenters: Vec<String>,
+    #[serde(default)]
+    pub blocks: Vec<Block>,
+}
+
+/// What a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Paragraph,
+    Turn,
+    ListItem,
+    Participants,
+}
+
+/// One paragraph, speaker turn, list item or attendance list of the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    pub kind: BlockKind,
+    /// For a turn: who speaks, as printed, "Cde." dropped.
+    #[serde(default)]
+    pub speakers: Vec<String>,
+    /// Note markers removed, page-break splits joined.
+    pub text: String,
+    /// Numbers of the notes whose markers stand in this block.
+    #[serde(default)]
+    pub notes: Vec<u32>,
+    /// 1-based line in the source where the block starts, when the source has lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// A note (translator's, editor's, footnote) with what it cites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// The number as printed; gaps are real and kept.
+    pub n: u32,
+    pub text: String,
+    #[serde(default)]
+    pub archival_refs: Vec<ArchivalRef>,
+    #[serde(default)]
+    pub refs: Vec<NoteRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// What a cross-reference inside a note points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    Note,
+    Document,
+}
+
+/// "see Note 78 supra" is `{kind: note, target: "78", text: "Note 78"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRef {
+    pub kind: RefKind,
+    pub target: String,
+    pub text: String,
+}
+
+/// A reference to an archive file, split into its parts.
+///
+/// Soviet-style references fill `fond`/`opis`/`papka`/`delo`/`leaves`
+/// ("AVPRF, F.059a, Op.4, P.6, D.5, Ll.13-14"); western ones fill `file`, `box`,
+/// `folder` ("Department of State, Central Files, 764.00/11–256").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ArchivalRef {
+    /// As printed.
+    pub text: String,
+    pub archive: String,
+    pub fond: Option<String>,
+    pub opis: Option<String>,
+    pub papka: Option<String>,
+    pub delo: Option<String>,
+    pub leaves: Option<String>,
+    pub file: Option<String>,
+    pub r#box: Option<String>,
+    pub folder: Option<String>,
+}
+
+/// A person named in the text, with the spellings met and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonMention {
+    pub name: String,
+    #[serde(default)]
+    pub variants: Vec<String>,
+    pub mentions: u32,
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing, nothing lost (e.g. the text was decoded as Windows-1252).
+    Info,
+    /// Something could not be recovered as the source meant it.
+    Warning,
+}
+
+/// What a reader found odd, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable machine-readable code ("marker-without-note", "note-never-referenced", …).
+    pub code: String,
+    pub message: String,
+    /// 1-based line in the source, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl Diagnostic {
+    pub fn warning(code: &str, message: impl Into<String>, line: Option<u32>) -> Self {
+        Diagnostic { severity: Severity::Warning, code: code.to_owned(), message: message.into(), line }
+    }
+
+    pub fn info(code: &str, message: impl Into<String>, line: Option<u32>) -> Self {
+        Diagnostic { severity: Severity::Info, code: code.to_owned(), message: message.into(), line }
+    }
+}
+
+impl Document {
+    /// Every turn of the document in reading order; a search hit's `turn` indexes this.
+    pub fn turns(&self) -> impl Iterator<Item = &Block> {
+        self.sections.iter().flat_map(|s| s.blocks.iter()).filter(|b| b.kind == BlockKind::Turn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_kind_and_ref_kind_serialize_as_the_contract_spells_them() {
+        let b = Block { kind: BlockKind::ListItem, speakers: vec![], text: "x".into(), notes: vec![], line: None };
+        let json = serde_json::to_value(&b).unwrap();
+        assert_eq!(json["kind"], "list_item");
+        let r = NoteRef { kind: RefKind::Document, target: "8".into(), text: "Document No. 8".into() };
+        assert_eq!(serde_json::to_value(&r).unwrap()["kind"], "document");
+        let a = ArchivalRef { archive: "BArch".into(), r#box: Some("3".into()), ..Default::default() };
+        assert_eq!(serde_json::to_value(&a).unwrap()["box"], "3");
+    }
+}
