@@ -1,0 +1,129 @@
+//! Picking the reader for a file from its content, and the one entry point that
+//! reads a file into documents.
+
+use std::fmt;
+use std::path::Path;
+
+use opis_model::Document;
+use serde_json::Value;
+
+use crate::error::{FormatError, Result};
+use crate::input::decode;
+use crate::{record, wilson};
+
+/// The readers opis has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The plain-text Wilson Center record layout (the seed's).
+    Record,
+    /// The scraped Wilson Center CSV export.
+    WilsonCsv,
+    /// The scraped Wilson Center export as JSON Lines.
+    WilsonJsonl,
+    /// Digital Archive API JSON (transcripts, collections, records).
+    WilsonApi,
+}
+
+impl Reader {
+    pub const ALL: [Reader; 4] = [
+        Reader::Record,
+        Reader::WilsonCsv,
+        Reader::WilsonJsonl,
+        Reader::WilsonApi,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reader::Record => "record",
+            Reader::WilsonCsv => "wilson-csv",
+            Reader::WilsonJsonl => "wilson-jsonl",
+            Reader::WilsonApi => "wilson-api",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Reader> {
+        Reader::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+impl fmt::Display for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What reading one file gave.
+#[derive(Debug)]
+pub struct Parsed {
+    pub reader: Reader,
+    pub documents: Vec<Document>,
+}
+
+/// Chooses a reader from decoded text: JSON by its first character and keys, CSV
+/// by its header, otherwise the record layout.
+pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
+    let start = text.trim_start();
+    if start.starts_with('<') {
+        return Err(FormatError::Unrecognized {
+            path: path.to_owned(),
+            reason: "an XML file; this build reads Wilson Center records and exports (TEI readers are not built yet)"
+                .into(),
+        });
+    }
+    if start.starts_with('{') || start.starts_with('[') {
+        let first_line = start.lines().next().unwrap_or("");
+        let line_is_row = matches!(serde_json::from_str::<Value>(first_line), Ok(Value::Object(ref m)) if wilson::looks_like_row(m));
+        if line_is_row
+            && start
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .nth(1)
+                .is_some()
+        {
+            return Ok(Reader::WilsonJsonl);
+        }
+        return Ok(Reader::WilsonApi);
+    }
+    let header = start.lines().next().unwrap_or("");
+    if header.contains(',') && (header.contains("text_body") || header.contains("record_id")) {
+        return Ok(Reader::WilsonCsv);
+    }
+    Ok(Reader::Record)
+}
+
+/// Reads `bytes` (the content of `path`) with `reader`, or the detected one.
+pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<Parsed> {
+    let decoded = decode(path, bytes)?;
+    let reader = match reader {
+        Some(r) => r,
+        None => detect_reader(path, &decoded.text)?,
+    };
+    let text = decoded.text.as_str();
+    let mut documents = match reader {
+        Reader::Record => vec![record::parse_record(path, text)?],
+        Reader::WilsonCsv => wilson::parse_csv(path, text)?,
+        Reader::WilsonJsonl => wilson::parse_jsonl(path, text)?,
+        Reader::WilsonApi => wilson::parse_api_json(path, text)?,
+    };
+    if documents.is_empty() {
+        return Err(FormatError::Unrecognized {
+            path: path.to_owned(),
+            reason: "no documents found".into(),
+        });
+    }
+    for doc in &mut documents {
+        let mut diagnostics = decoded.diagnostics.clone();
+        diagnostics.append(&mut doc.diagnostics);
+        doc.diagnostics = diagnostics;
+    }
+    Ok(Parsed { reader, documents })
+}
+
+/// Reads a file from disk into documents.
+pub fn parse_file(path: &Path, reader: Option<Reader>) -> Result<Parsed> {
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_bytes(path, &bytes, reader)
+}
