@@ -25,12 +25,7 @@ pub enum Reader {
 }
 
 impl Reader {
-    pub const ALL: [Reader; 4] = [
-        Reader::Record,
-        Reader::WilsonCsv,
-        Reader::WilsonJsonl,
-        Reader::WilsonApi,
-    ];
+    pub const ALL: [Reader; 4] = [Reader::Record, Reader::WilsonCsv, Reader::WilsonJsonl, Reader::WilsonApi];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -72,14 +67,9 @@ pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
     }
     if start.starts_with('{') || start.starts_with('[') {
         let first_line = start.lines().next().unwrap_or("");
-        let line_is_row = matches!(serde_json::from_str::<Value>(first_line), Ok(Value::Object(ref m)) if wilson::looks_like_row(m));
-        if line_is_row
-            && start
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .nth(1)
-                .is_some()
-        {
+        let line_is_row =
+            matches!(serde_json::from_str::<Value>(first_line), Ok(Value::Object(ref m)) if wilson::looks_like_row(m));
+        if line_is_row && start.lines().filter(|l| !l.trim().is_empty()).nth(1).is_some() {
             return Ok(Reader::WilsonJsonl);
         }
         return Ok(Reader::WilsonApi);
@@ -106,10 +96,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
         Reader::WilsonApi => wilson::parse_api_json(path, text)?,
     };
     if documents.is_empty() {
-        return Err(FormatError::Unrecognized {
-            path: path.to_owned(),
-            reason: "no documents found".into(),
-        });
+        return Err(FormatError::Unrecognized { path: path.to_owned(), reason: "no documents found".into() });
     }
     for doc in &mut documents {
         let mut diagnostics = decoded.diagnostics.clone();
@@ -121,9 +108,6 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
 
 /// Reads a file from disk into documents.
 pub fn parse_file(path: &Path, reader: Option<Reader>) -> Result<Parsed> {
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Io { path: path.to_owned(), source })?;
     parse_bytes(path, &bytes, reader)
 }

@@ -14,27 +14,17 @@ pub enum FormatError {
     },
     #[error("{path}: the file is empty; expected a document")]
     Empty { path: PathBuf },
-    #[error(
-        "{path}: this is a binary file (a NUL byte at byte offset {offset}); expected text or XML"
-    )]
+    #[error("{path}: this is a binary file (a NUL byte at byte offset {offset}); expected text or XML")]
     Binary { path: PathBuf, offset: usize },
     #[error("{path}:{line}: {message}")]
-    Malformed {
-        path: PathBuf,
-        line: u32,
-        message: String,
-    },
+    Malformed { path: PathBuf, line: u32, message: String },
     #[error("{path}: not a document opis can read: {reason}")]
     Unrecognized { path: PathBuf, reason: String },
 }
 
 impl FormatError {
     pub fn malformed(path: &std::path::Path, line: u32, message: impl Into<String>) -> Self {
-        FormatError::Malformed {
-            path: path.to_owned(),
-            line,
-            message: message.into(),
-        }
+        FormatError::Malformed { path: path.to_owned(), line, message: message.into() }
     }
 }
 

@@ -22,15 +22,10 @@ pub struct DecodedText {
 /// Windows-1252 for invalid UTF-8, strips a BOM and turns CRLF and lone CR into LF.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<DecodedText> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(FormatError::Empty {
-            path: path.to_owned(),
-        });
+        return Err(FormatError::Empty { path: path.to_owned() });
     }
     if let Some(offset) = memchr_nul(bytes) {
-        return Err(FormatError::Binary {
-            path: path.to_owned(),
-            offset,
-        });
+        return Err(FormatError::Binary { path: path.to_owned(), offset });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut diagnostics = Vec::new();
@@ -41,19 +36,14 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<DecodedText> {
             let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32;
             diagnostics.push(Diagnostic::warning(
                 "invalid-utf8",
-                format!(
-                    "invalid UTF-8 at byte offset {offset} (line {line}); the file was read as Windows-1252"
-                ),
+                format!("invalid UTF-8 at byte offset {offset} (line {line}); the file was read as Windows-1252"),
                 Some(line),
             ));
             let (cow, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             cow.into_owned()
         }
     };
-    Ok(DecodedText {
-        text: normalize_newlines(text),
-        diagnostics,
-    })
+    Ok(DecodedText { text: normalize_newlines(text), diagnostics })
 }
 
 /// CRLF and lone CR become LF; text without CR is returned untouched.
@@ -76,30 +66,17 @@ mod tests {
     fn invalid_utf8_falls_back_to_windows_1252_and_names_the_offset() {
         let d = decode(Path::new("x.txt"), b"Kad\xe1r said\r\nno").unwrap();
         assert_eq!(d.text, "Kad\u{e1}r said\nno");
-        assert!(
-            d.diagnostics[0].message.contains("byte offset 3"),
-            "{:?}",
-            d.diagnostics
-        );
+        assert!(d.diagnostics[0].message.contains("byte offset 3"), "{:?}", d.diagnostics);
     }
 
     #[test]
     fn empty_and_binary_files_are_refused() {
-        assert!(matches!(
-            decode(Path::new("e"), b" \n\n"),
-            Err(FormatError::Empty { .. })
-        ));
-        assert!(matches!(
-            decode(Path::new("b"), b"PK\x03\x04\x00\x00"),
-            Err(FormatError::Binary { offset: 4, .. })
-        ));
+        assert!(matches!(decode(Path::new("e"), b" \n\n"), Err(FormatError::Empty { .. })));
+        assert!(matches!(decode(Path::new("b"), b"PK\x03\x04\x00\x00"), Err(FormatError::Binary { offset: 4, .. })));
     }
 
     #[test]
     fn bom_is_stripped() {
-        assert_eq!(
-            decode(Path::new("x"), b"\xEF\xBB\xBFabc").unwrap().text,
-            "abc"
-        );
+        assert_eq!(decode(Path::new("x"), b"\xEF\xBB\xBFabc").unwrap().text, "abc");
     }
 }

@@ -28,10 +28,7 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NOTES_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:(?:translator|editor)(?:['’]s|s['’]|s)?\s+notes?|notes|endnotes|footnotes)\s*:?\s*$",
-    )
-    .unwrap()
+    Regex::new(r"(?i)^(?:(?:translator|editor)(?:['’]s|s['’]|s)?\s+notes?|notes|endnotes|footnotes)\s*:?\s*$").unwrap()
 });
 
 static CONTENT_TYPE: LazyLock<Regex> = LazyLock::new(|| {
@@ -56,9 +53,7 @@ impl Field {
         match label.to_lowercase().as_str() {
             "citation" => Field::Citation,
             "summary" => Field::Summary,
-            "original language" | "original languages" | "language" | "languages" => {
-                Field::OriginalLanguage
-            }
+            "original language" | "original languages" | "language" | "languages" => Field::OriginalLanguage,
             "contents" | "content" => Field::Contents,
             "date" => Field::Date,
             "title" => Field::Title,
@@ -89,10 +84,8 @@ struct Layout {
 /// Reads one record. `path` names the file in diagnostics and errors.
 pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
     let layout = split_layout(text);
-    let has_record_fields = layout
-        .fields
-        .iter()
-        .any(|(f, _)| matches!(f, Field::Citation | Field::Summary | Field::Contents));
+    let has_record_fields =
+        layout.fields.iter().any(|(f, _)| matches!(f, Field::Citation | Field::Summary | Field::Contents));
     if !has_record_fields {
         return Err(FormatError::Unrecognized {
             path: path.to_owned(),
@@ -101,15 +94,8 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
         });
     }
 
-    let mut doc = Document {
-        reader: "record".into(),
-        ..Default::default()
-    };
-    let header: Vec<&SourceLine> = layout
-        .header
-        .iter()
-        .filter(|l| !l.text.trim().is_empty())
-        .collect();
+    let mut doc = Document { reader: "record".into(), ..Default::default() };
+    let header: Vec<&SourceLine> = layout.header.iter().filter(|l| !l.text.trim().is_empty()).collect();
     let mut title_parts = Vec::new();
     for line in &header {
         let t = line.text.trim();
@@ -134,13 +120,15 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
         let value = paragraphs(lines);
         match field {
             Field::Citation => {
-                let (urls, text): (Vec<&str>, Vec<&str>) = value
-                    .iter()
-                    .map(String::as_str)
-                    .partition(|p| p.starts_with('<') || p.starts_with("http"));
-                let printed = text.join("\n\n");
-                doc.source_url = citation::source_url(&urls.join(" "))
-                    .or_else(|| citation::source_url(&printed));
+                // A line that is only a web address is the record's URL, not citation text.
+                let is_url = |l: &SourceLine| {
+                    let t = l.text.trim();
+                    (t.starts_with('<') && t.ends_with('>') || t.starts_with("http")) && !t.contains(' ')
+                };
+                let (urls, text): (Vec<SourceLine>, Vec<SourceLine>) = lines.iter().cloned().partition(is_url);
+                let printed = paragraphs(&text).join("\n\n");
+                let urls: Vec<&str> = urls.iter().map(|l| l.text.as_str()).collect();
+                doc.source_url = citation::source_url(&urls.join(" ")).or_else(|| citation::source_url(&printed));
                 if !printed.is_empty() {
                     doc.citation = Some(printed);
                 }
@@ -170,12 +158,8 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
                         break;
                     };
                     let kind = c[1].to_lowercase();
-                    if let Some(lang) = c
-                        .get(2)
-                        .and_then(|m| language::language_code(m.as_str().trim()))
-                    {
-                        if kind == "translation" || kind == "transcript" || doc.language.is_empty()
-                        {
+                    if let Some(lang) = c.get(2).and_then(|m| language::language_code(m.as_str().trim())) {
+                        if kind == "translation" || kind == "transcript" || doc.language.is_empty() {
                             doc.language = lang.to_owned();
                         }
                     }
@@ -194,11 +178,7 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
                 }
             }
             Field::Authors => {
-                doc.authors = value
-                    .iter()
-                    .flat_map(|v| v.split(';'))
-                    .map(|s| s.trim().to_owned())
-                    .collect()
+                doc.authors = value.iter().flat_map(|v| v.split(';')).map(|s| s.trim().to_owned()).collect()
             }
             Field::Classification => doc.classification = value.first().cloned(),
             Field::Ignored => {}
@@ -224,25 +204,13 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
 /// contributors and the language of the text.
 pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLine]) {
     if doc.id.is_empty() {
-        doc.id = match doc
-            .source_url
-            .as_deref()
-            .and_then(citation::record_id_from_url)
-        {
+        doc.id = match doc.source_url.as_deref().and_then(citation::record_id_from_url) {
             Some(id) => format!("wilson-{id}"),
-            None => slug(
-                path.file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("document"),
-            ),
+            None => slug(path.file_stem().and_then(|s| s.to_str()).unwrap_or("document")),
         };
     }
     if doc.title.trim().is_empty() {
-        doc.diagnostics.push(Diagnostic::warning(
-            "missing-title",
-            "the record has no title",
-            None,
-        ));
+        doc.diagnostics.push(Diagnostic::warning("missing-title", "the record has no title", None));
     }
     if let Some(c) = doc.citation.clone() {
         if doc.date.is_none() {
@@ -252,10 +220,7 @@ pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLin
             doc.archival_refs = find_archival_refs(&c);
         }
         doc.compiler = doc.compiler.take().or_else(|| citation::compiler(&c));
-        doc.published_in = doc
-            .published_in
-            .take()
-            .or_else(|| citation::published_in(&c));
+        doc.published_in = doc.published_in.take().or_else(|| citation::published_in(&c));
         if doc.contributors.is_empty() {
             doc.contributors = citation::contributors(&c);
         }
@@ -277,16 +242,9 @@ pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLin
         doc.kind = citation::guess_kind(&doc.title);
     }
     if doc.language.is_empty() {
-        let sample: String = body
-            .iter()
-            .take(200)
-            .map(|l| l.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        doc.language = language::detect_language(&sample)
-            .or(doc.original_language.as_deref())
-            .unwrap_or("en")
-            .to_owned();
+        let sample: String = body.iter().take(200).map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+        doc.language =
+            language::detect_language(&sample).or(doc.original_language.as_deref()).unwrap_or("en").to_owned();
     }
 }
 
@@ -378,9 +336,5 @@ pub fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_owned();
-    if out.is_empty() {
-        "document".into()
-    } else {
-        out
-    }
+    if out.is_empty() { "document".into() } else { out }
 }

@@ -22,9 +22,7 @@ pub type Row = HashMap<String, String>;
 
 /// Reads a scraped CSV export; every row becomes a document.
 pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<Document>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| FormatError::malformed(path, 1, format!("cannot read the CSV header: {e}")))?
@@ -32,8 +30,7 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<Document>> {
     if !headers.iter().any(|h| h == "text_body" || h == "record_id") {
         return Err(FormatError::Unrecognized {
             path: path.to_owned(),
-            reason: "expected a Wilson Center CSV export with `text_body` and `record_id` columns"
-                .into(),
+            reason: "expected a Wilson Center CSV export with `text_body` and `record_id` columns".into(),
         });
     }
     let mut docs = Vec::new();
@@ -43,20 +40,12 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<Document>> {
             FormatError::malformed(path, line, format!("expected a CSV row: {e}"))
         })?;
         let line = record.position().map_or(0, |p| p.line() as u32);
-        let row: Row = headers
-            .iter()
-            .zip(record.iter())
-            .map(|(h, v)| (h.to_owned(), v.to_owned()))
-            .collect();
+        let row: Row = headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect();
         if record.len() != headers.len() {
             let mut doc = row_to_document(path, &row, line, true);
             doc.diagnostics.push(Diagnostic::warning(
                 "csv-column-count",
-                format!(
-                    "row has {} fields, the header {}",
-                    record.len(),
-                    headers.len()
-                ),
+                format!("row has {} fields, the header {}", record.len(), headers.len()),
                 Some(line),
             ));
             docs.push(doc);
@@ -76,23 +65,12 @@ pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<Document>> {
             continue;
         }
         let value: Value = serde_json::from_str(line).map_err(|e| {
-            FormatError::malformed(
-                path,
-                line_no,
-                format!("expected one JSON object on this line: {e}"),
-            )
+            FormatError::malformed(path, line_no, format!("expected one JSON object on this line: {e}"))
         })?;
         let Value::Object(map) = value else {
-            return Err(FormatError::malformed(
-                path,
-                line_no,
-                "expected a JSON object",
-            ));
+            return Err(FormatError::malformed(path, line_no, "expected a JSON object"));
         };
-        let row: Row = map
-            .into_iter()
-            .map(|(k, v)| (k, value_to_text(v)))
-            .collect();
+        let row: Row = map.into_iter().map(|(k, v)| (k, value_to_text(v))).collect();
         docs.push(row_to_document(path, &row, line_no, false));
     }
     Ok(docs)
@@ -101,51 +79,30 @@ pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<Document>> {
 /// Reads a Digital Archive API response: a transcript, a collection, or a list of them.
 pub fn parse_api_json(path: &Path, text: &str) -> Result<Vec<Document>> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        FormatError::malformed(
-            path,
-            e.line() as u32,
-            format!("expected JSON at column {}: {e}", e.column()),
-        )
+        FormatError::malformed(path, e.line() as u32, format!("expected JSON at column {}: {e}", e.column()))
     })?;
     let items = match value {
         Value::Array(items) => items,
         Value::Object(_) => vec![value],
         _ => {
-            return Err(FormatError::malformed(
-                path,
-                1,
-                "expected a JSON object or array",
-            ));
+            return Err(FormatError::malformed(path, 1, "expected a JSON object or array"));
         }
     };
     let mut docs = Vec::new();
     for item in items {
         let Value::Object(map) = item else { continue };
-        let get = |k: &str| {
-            map.get(k)
-                .map(|v| value_to_text(v.clone()))
-                .unwrap_or_default()
-        };
+        let get = |k: &str| map.get(k).map(|v| value_to_text(v.clone())).unwrap_or_default();
         if map.contains_key("raw") && map.contains_key("content_type") {
-            docs.push(transcript_to_document(
-                path,
-                &get("id"),
-                &get("raw"),
-                &get("url"),
-            ));
+            docs.push(transcript_to_document(path, &get("id"), &get("raw"), &get("url")));
         } else if map.contains_key("slug") && map.contains_key("name") {
             docs.push(collection_to_document(path, &map));
         } else if map.contains_key("title") || map.contains_key("text_body") {
-            let row: Row = map
-                .into_iter()
-                .map(|(k, v)| (k, value_to_text(v)))
-                .collect();
+            let row: Row = map.into_iter().map(|(k, v)| (k, value_to_text(v))).collect();
             docs.push(row_to_document(path, &row, 1, false));
         } else {
             return Err(FormatError::Unrecognized {
                 path: path.to_owned(),
-                reason: "expected a Digital Archive API transcript, collection or record object"
-                    .into(),
+                reason: "expected a Digital Archive API transcript, collection or record object".into(),
             });
         }
     }
@@ -154,14 +111,7 @@ pub fn parse_api_json(path: &Path, text: &str) -> Result<Vec<Document>> {
 
 /// Whether a JSON object's keys look like a Wilson Center export row.
 pub fn looks_like_row(map: &serde_json::Map<String, Value>) -> bool {
-    [
-        "document_url",
-        "text_body",
-        "record_id",
-        "original_publication_date",
-    ]
-    .iter()
-    .any(|k| map.contains_key(*k))
+    ["document_url", "text_body", "record_id", "original_publication_date"].iter().any(|k| map.contains_key(*k))
 }
 
 fn value_to_text(v: Value) -> String {
@@ -180,48 +130,27 @@ fn list_cell(cell: &str) -> Vec<String> {
     }
     if cell.starts_with('[') {
         if let Ok(items) = serde_json::from_str::<Vec<String>>(cell) {
-            return items
-                .into_iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            return items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
         }
     }
     vec![cell.to_owned()]
 }
 
 fn non_empty(s: Option<&String>) -> Option<String> {
-    s.map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    s.map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// One export row to a document. `multiline` says whether the row's `text_body`
 /// lines stand on consecutive file lines from `line` (CSV) or all on `line` (JSON).
 fn row_to_document(path: &Path, row: &Row, line: u32, multiline: bool) -> Document {
-    let mut doc = Document {
-        reader: if multiline {
-            "wilson-csv"
-        } else {
-            "wilson-json"
-        }
-        .into(),
-        ..Default::default()
-    };
+    let mut doc =
+        Document { reader: if multiline { "wilson-csv" } else { "wilson-json" }.into(), ..Default::default() };
     let url = non_empty(row.get("document_url"));
-    doc.id = match non_empty(row.get("record_id"))
-        .or_else(|| url.as_deref().and_then(citation::record_id_from_url))
-    {
+    doc.id = match non_empty(row.get("record_id")).or_else(|| url.as_deref().and_then(citation::record_id_from_url)) {
         Some(id) => format!("wilson-{}", id.trim_end_matches(".0")),
-        None => match url
-            .as_deref()
-            .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
-        {
+        None => match url.as_deref().and_then(|u| u.trim_end_matches('/').rsplit('/').next()) {
             Some(tail) => format!("wilson-{}", slug(tail)),
-            None => slug(&format!(
-                "{}-{line}",
-                path.file_stem().and_then(|s| s.to_str()).unwrap_or("row")
-            )),
+            None => slug(&format!("{}-{line}", path.file_stem().and_then(|s| s.to_str()).unwrap_or("row"))),
         },
     };
     doc.source_url = url;
@@ -255,45 +184,29 @@ fn row_to_document(path: &Path, row: &Row, line: u32, multiline: bool) -> Docume
         }
     }
     let mut asserted = list_cell(row.get("document_contributors").map_or("", String::as_str));
-    asserted.extend(list_cell(
-        row.get("associated_people_orgs").map_or("", String::as_str),
-    ));
+    asserted.extend(list_cell(row.get("associated_people_orgs").map_or("", String::as_str)));
     asserted.retain(|n| n.contains(", ") && !n.contains(". "));
 
     let body_text = row.get("text_body").map_or("", String::as_str);
     let all: Vec<SourceLine> = if multiline {
         source_lines(body_text, line)
     } else {
-        body_text
-            .split('\n')
-            .map(|l| SourceLine::new(l, line))
-            .collect()
+        body_text.split('\n').map(|l| SourceLine::new(l, line)).collect()
     };
     let (body, notes) = split_trailing_notes(&all);
     if body_text.trim().is_empty() {
-        doc.diagnostics.push(Diagnostic::info(
-            "summary-only",
-            "the record has no text, only metadata",
-            Some(line),
-        ));
+        doc.diagnostics.push(Diagnostic::info("summary-only", "the record has no text, only metadata", Some(line)));
         doc.language = doc.original_language.clone().unwrap_or_else(|| "en".into());
         if let Some(s) = &doc.summary {
-            doc.language = language::detect_language(s)
-                .unwrap_or(&doc.language)
-                .to_owned();
+            doc.language = language::detect_language(s).unwrap_or(&doc.language).to_owned();
         }
     }
     if doc.title.is_empty() {
-        doc.diagnostics.push(Diagnostic::warning(
-            "missing-title",
-            "the row has no title",
-            Some(line),
-        ));
+        doc.diagnostics.push(Diagnostic::warning("missing-title", "the row has no title", Some(line)));
     }
     finish_metadata(path, &mut doc, &body);
     // The title check happened above with the row's line; drop the line-less duplicate.
-    doc.diagnostics
-        .retain(|d| !(d.code == "missing-title" && d.line.is_none()));
+    doc.diagnostics.retain(|d| !(d.code == "missing-title" && d.line.is_none()));
     fill_structure(&mut doc, &body, &notes, &asserted);
     doc
 }
@@ -305,8 +218,7 @@ fn transcript_to_document(path: &Path, id: &str, raw_html: &str, url: &str) -> D
         id: format!("wilson-transcript-{}", slug(id)),
         kind: "transcript".into(),
         reader: "wilson-api".into(),
-        source_url: (!url.is_empty())
-            .then(|| format!("https://digitalarchive.wilsoncenter.org{url}")),
+        source_url: (!url.is_empty()).then(|| format!("https://digitalarchive.wilsoncenter.org{url}")),
         ..Default::default()
     };
     doc.language = language::detect_language(&text).unwrap_or("en").to_owned();
@@ -323,11 +235,7 @@ fn transcript_to_document(path: &Path, id: &str, raw_html: &str, url: &str) -> D
 }
 
 fn collection_to_document(path: &Path, map: &serde_json::Map<String, Value>) -> Document {
-    let get = |k: &str| {
-        map.get(k)
-            .map(|v| value_to_text(v.clone()))
-            .unwrap_or_default()
-    };
+    let get = |k: &str| map.get(k).map(|v| value_to_text(v.clone())).unwrap_or_default();
     let id = get("id");
     let description = html_to_text(&get("description"));
     let lines = source_lines(&description, 1);
@@ -337,10 +245,7 @@ fn collection_to_document(path: &Path, map: &serde_json::Map<String, Value>) -> 
         kind: "collection-description".into(),
         reader: "wilson-api".into(),
         summary: Some(get("short_description")).filter(|s| !s.is_empty()),
-        source_url: Some(format!(
-            "https://digitalarchive.wilsoncenter.org/collection/{id}/{}",
-            get("slug")
-        )),
+        source_url: Some(format!("https://digitalarchive.wilsoncenter.org/collection/{id}/{}", get("slug"))),
         ..Default::default()
     };
     let published = get("first_published_at");
@@ -365,11 +270,7 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let tag = after[1..gt].trim().to_ascii_lowercase();
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
+        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         rest = &after[gt + 1..];
         if !tag.starts_with('/') && (name == "style" || name == "script") {
             let close = format!("</{name}");
@@ -379,10 +280,7 @@ pub fn html_to_text(html: &str) -> String {
             };
             continue;
         }
-        if matches!(
-            name.as_str(),
-            "p" | "br" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-        ) {
+        if matches!(name.as_str(), "p" | "br" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
             out.push('\n');
         }
     }
@@ -420,9 +318,7 @@ fn decode_entities(s: &str) -> String {
                 "apos" | "#39" => Some('\''),
                 "nbsp" => Some(' '),
                 _ if name.starts_with("#x") || name.starts_with("#X") => {
-                    u32::from_str_radix(&name[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
+                    u32::from_str_radix(&name[2..], 16).ok().and_then(char::from_u32)
                 }
                 _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
@@ -450,9 +346,7 @@ mod tests {
 
     #[test]
     fn html_to_text_drops_style_and_decodes() {
-        let t = html_to_text(
-            "<p><style>.a{x:1}</style><span>Мао&nbsp;Цзэдун &amp; Co</span></p><p>Second</p>",
-        );
+        let t = html_to_text("<p><style>.a{x:1}</style><span>Мао&nbsp;Цзэдун &amp; Co</span></p><p>Second</p>");
         assert_eq!(t, "Мао Цзэдун & Co\nSecond\n");
     }
 

@@ -213,31 +213,18 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn warning(code: &str, message: impl Into<String>, line: Option<u32>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            code: code.to_owned(),
-            message: message.into(),
-            line,
-        }
+        Diagnostic { severity: Severity::Warning, code: code.to_owned(), message: message.into(), line }
     }
 
     pub fn info(code: &str, message: impl Into<String>, line: Option<u32>) -> Self {
-        Diagnostic {
-            severity: Severity::Info,
-            code: code.to_owned(),
-            message: message.into(),
-            line,
-        }
+        Diagnostic { severity: Severity::Info, code: code.to_owned(), message: message.into(), line }
     }
 }
 
 impl Document {
     /// Every turn of the document in reading order; a search hit's `turn` indexes this.
     pub fn turns(&self) -> impl Iterator<Item = &Block> {
-        self.sections
-            .iter()
-            .flat_map(|s| s.blocks.iter())
-            .filter(|b| b.kind == BlockKind::Turn)
+        self.sections.iter().flat_map(|s| s.blocks.iter()).filter(|b| b.kind == BlockKind::Turn)
     }
 }
 
@@ -247,26 +234,12 @@ mod tests {
 
     #[test]
     fn block_kind_and_ref_kind_serialize_as_the_contract_spells_them() {
-        let b = Block {
-            kind: BlockKind::ListItem,
-            speakers: vec![],
-            text: "x".into(),
-            notes: vec![],
-            line: None,
-        };
+        let b = Block { kind: BlockKind::ListItem, speakers: vec![], text: "x".into(), notes: vec![], line: None };
         let json = serde_json::to_value(&b).unwrap();
         assert_eq!(json["kind"], "list_item");
-        let r = NoteRef {
-            kind: RefKind::Document,
-            target: "8".into(),
-            text: "Document No. 8".into(),
-        };
+        let r = NoteRef { kind: RefKind::Document, target: "8".into(), text: "Document No. 8".into() };
         assert_eq!(serde_json::to_value(&r).unwrap()["kind"], "document");
-        let a = ArchivalRef {
-            archive: "BArch".into(),
-            r#box: Some("3".into()),
-            ..Default::default()
-        };
+        let a = ArchivalRef { archive: "BArch".into(), r#box: Some("3".into()), ..Default::default() };
         assert_eq!(serde_json::to_value(&a).unwrap()["box"], "3");
     }
 }

@@ -13,11 +13,7 @@ use opis_formats::{Reader, parse_file};
 use opis_model::Severity;
 
 #[derive(Parser)]
-#[command(
-    name = "opis",
-    version,
-    about = "A self-hosted archive engine for primary-source documents"
-)]
+#[command(name = "opis", version, about = "A self-hosted archive engine for primary-source documents")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,10 +46,7 @@ enum OutputFormat {
 fn parse_reader(name: &str) -> Result<Reader, String> {
     Reader::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Reader::ALL.iter().map(|r| r.name()).collect();
-        format!(
-            "unknown reader {name:?}; expected one of {}",
-            names.join(", ")
-        )
+        format!("unknown reader {name:?}; expected one of {}", names.join(", "))
     })
 }
 
@@ -70,12 +63,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Parse {
-            file,
-            format,
-            reader,
-            verbose,
-        } => {
+        Command::Parse { file, format, reader, verbose } => {
             let parsed = parse_file(&file, reader)?;
             if verbose {
                 eprintln!("{}: read with the {} reader", file.display(), parsed.reader);
@@ -89,13 +77,7 @@ fn run(cli: Cli) -> Result<()> {
                         Severity::Warning => "warning",
                     };
                     let at = d.line.map(|l| format!(":{l}")).unwrap_or_default();
-                    eprintln!(
-                        "{}{at}: {level}[{}]: {} ({})",
-                        file.display(),
-                        d.code,
-                        d.message,
-                        doc.id
-                    );
+                    eprintln!("{}{at}: {level}[{}]: {} ({})", file.display(), d.code, d.message, doc.id);
                 }
                 match format {
                     OutputFormat::Json => {

@@ -9,20 +9,8 @@ use opis_model::{ArchivalRef, BlockKind, Document};
 const PREVIEW_CHARS: usize = 90;
 
 pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        if doc.title.is_empty() {
-            "(untitled)"
-        } else {
-            &doc.title
-        }
-    )?;
-    writeln!(
-        out,
-        "{}",
-        "=".repeat(doc.title.chars().count().clamp(10, 80))
-    )?;
+    writeln!(out, "{}", if doc.title.is_empty() { "(untitled)" } else { &doc.title })?;
+    writeln!(out, "{}", "=".repeat(doc.title.chars().count().clamp(10, 80)))?;
     let field = |out: &mut dyn Write, name: &str, value: Option<&str>| -> io::Result<()> {
         match value {
             Some(v) if !v.is_empty() => writeln!(out, "{name:<18}{v}"),
@@ -32,11 +20,7 @@ pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
     field(out, "id", Some(&doc.id))?;
     field(out, "kind", Some(&doc.kind))?;
     let date = doc.date.as_ref().map(|d| {
-        if d.from == d.to {
-            format!("{} ({})", d.text, d.from)
-        } else {
-            format!("{} ({} .. {})", d.text, d.from, d.to)
-        }
+        if d.from == d.to { format!("{} ({})", d.text, d.from) } else { format!("{} ({} .. {})", d.text, d.from, d.to) }
     });
     field(out, "date", date.as_deref())?;
     let lang = match &doc.original_language {
@@ -52,11 +36,7 @@ pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
         field(out, "archive file", Some(&describe_ref(r)))?;
     }
     if let Some(p) = &doc.protocol {
-        let point = p
-            .point
-            .as_deref()
-            .map(|pt| format!(", point {pt}"))
-            .unwrap_or_default();
+        let point = p.point.as_deref().map(|pt| format!(", point {pt}")).unwrap_or_default();
         field(out, "protocol", Some(&format!("No. {}{point}", p.number)))?;
     }
     if let Some(s) = &doc.summary {
@@ -76,23 +56,12 @@ pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
         for b in &section.blocks {
             let notes = note_suffix(&b.notes);
             match b.kind {
-                BlockKind::Turn => writeln!(
-                    out,
-                    "   {}: {}{notes}",
-                    b.speakers.join(" + "),
-                    preview(&b.text, PREVIEW_CHARS)
-                )?,
-                BlockKind::ListItem => {
-                    writeln!(out, "   - {}{notes}", preview(&b.text, PREVIEW_CHARS))?
+                BlockKind::Turn => {
+                    writeln!(out, "   {}: {}{notes}", b.speakers.join(" + "), preview(&b.text, PREVIEW_CHARS))?
                 }
-                BlockKind::Participants => writeln!(
-                    out,
-                    "   [attendance] {}{notes}",
-                    preview(&b.text, PREVIEW_CHARS)
-                )?,
-                BlockKind::Paragraph => {
-                    writeln!(out, "   ¶ {}{notes}", preview(&b.text, PREVIEW_CHARS))?
-                }
+                BlockKind::ListItem => writeln!(out, "   - {}{notes}", preview(&b.text, PREVIEW_CHARS))?,
+                BlockKind::Participants => writeln!(out, "   [attendance] {}{notes}", preview(&b.text, PREVIEW_CHARS))?,
+                BlockKind::Paragraph => writeln!(out, "   ¶ {}{notes}", preview(&b.text, PREVIEW_CHARS))?,
             }
         }
     }
@@ -109,11 +78,7 @@ pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
         }
     }
     if !doc.persons.is_empty() {
-        let people: Vec<String> = doc
-            .persons
-            .iter()
-            .map(|p| format!("{} ({})", p.name, p.mentions))
-            .collect();
+        let people: Vec<String> = doc.persons.iter().map(|p| format!("{} ({})", p.name, p.mentions)).collect();
         writeln!(out, "\nPersons: {}", people.join(", "))?;
     }
     Ok(())

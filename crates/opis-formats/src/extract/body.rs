@@ -25,10 +25,7 @@ pub struct SourceLine {
 
 impl SourceLine {
     pub fn new(text: impl Into<String>, line: u32) -> Self {
-        SourceLine {
-            text: text.into(),
-            line,
-        }
+        SourceLine { text: text.into(), line }
     }
 }
 
@@ -48,31 +45,22 @@ const CDE: &str = r"(?:Cdes?\.|Comrades?|Tov\.)";
 
 /// `Cde. X, Cde. Y and Z` at the start of a paragraph, then what follows.
 static CDE_SPEAKERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"^{CDE}\s*({NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})*(?:\s*,?\s+and\s+(?:{CDE}\s*)?{NAME})?)(.*)$"
-    ))
-    .unwrap()
+    Regex::new(&format!(r"^{CDE}\s*({NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})*(?:\s*,?\s+and\s+(?:{CDE}\s*)?{NAME})?)(.*)$"))
+        .unwrap()
 });
 
 /// `SECRETARY KISSINGER: text` — a speaker label in capitals.
-static CAPS_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^((?:[A-Z][A-Z.'’-]*\s+){0,3}[A-Z][A-Z'’-]+)\s*:\s*(\S.*)$").unwrap()
-});
+static CAPS_SPEAKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^((?:[A-Z][A-Z.'’-]*\s+){0,3}[A-Z][A-Z'’-]+)\s*:\s*(\S.*)$").unwrap());
 
 /// `(Khrushchev)`, `(Cde. Khrushchev)`, `(Cde. Khrushchev, Cde. Liu Shaoqi)`.
 static NAME_LIST_IN_PARENS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"^\(\s*((?:{CDE}\s*)?{NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})*)\s*\)\s*$"
-    ))
-    .unwrap()
+    Regex::new(&format!(r"^\(\s*((?:{CDE}\s*)?{NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})*)\s*\)\s*$")).unwrap()
 });
 
 /// A heading with its presenters on the same line: `Consideration of … (Shepilov, Molotov)`.
 static HEADING_WITH_PRESENTERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"^(.+?)\s*\(\s*((?:{CDE}\s*)?{NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})+)\s*\)\s*$"
-    ))
-    .unwrap()
+    Regex::new(&format!(r"^(.+?)\s*\(\s*((?:{CDE}\s*)?{NAME}(?:\s*,\s*(?:{CDE}\s*)?{NAME})+)\s*\)\s*$")).unwrap()
 });
 
 static ATTENDANCE: LazyLock<Regex> = LazyLock::new(|| {
@@ -83,46 +71,59 @@ static ATTENDANCE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// An attendance label inside a paragraph, after the end of a sentence.
-static ATTENDANCE_INSIDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[.?!]\s*(?i:those taking part|those present|present)\s*:").unwrap()
-});
+static ATTENDANCE_INSIDE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[.?!]\s*(?i:those taking part|those present|present)\s*:").unwrap());
 
 static PROTOCOL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\(?\s*(?:re:\s*)?(?:point|item)\s+(\w+)\s+of\s+protocol\s+(?:no\.?|#|№)\s*(\w+)\s*\)?\.?$")
         .unwrap()
 });
-static PROTOCOL_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\(?\s*(?:re:\s*)?protocol\s+(?:no\.?|#|№)\s*(\w+)\s*\)?\.?$").unwrap()
-});
+static PROTOCOL_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\(?\s*(?:re:\s*)?protocol\s+(?:no\.?|#|№)\s*(\w+)\s*\)?\.?$").unwrap());
 
 /// `Nagy-the prime minister.`, `Kovacs Bela-`: a name, a dash, a short description.
 static NAME_DASH_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r#"^({NAME})\s*[-–—]\s*(?:$|[\p{{Ll}}"“”(]|\p{{Lu}}\p{{Ll}}*\s*$)"#
-    ))
-    .unwrap()
+    Regex::new(&format!(r#"^({NAME})\s*[-–—]\s*(?:$|[\p{{Ll}}"“”(]|\p{{Lu}}\p{{Ll}}*\s*$)"#)).unwrap()
 });
 
-static ENUMERATED_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[•·▪◦*–—-]|\d{1,2}[.)]|[a-z][)]|\([a-z0-9]{1,2}\))\s+\S").unwrap()
-});
+static ENUMERATED_ITEM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[•·▪◦*–—-]|\d{1,2}[.)]|[a-z][)]|\([a-z0-9]{1,2}\))\s+\S").unwrap());
 
 /// Words that make a line a sentence rather than a heading.
 const FINITE_VERBS: &[&str] = &[
-    "is", "are", "was", "were", "be", "been", "being", "am", "will", "would", "shall", "should",
-    "must", "can", "could", "may", "might", "has", "have", "had", "do", "does", "did", "agrees",
-    "agree", "says", "said", "think", "thinks", "we", "i", "you", "they", "he", "she", "it", "us",
-    "our", "not", "there",
+    "is", "are", "was", "were", "be", "been", "being", "am", "will", "would", "shall", "should", "must", "can",
+    "could", "may", "might", "has", "have", "had", "do", "does", "did", "agrees", "agree", "says", "said", "think",
+    "thinks", "we", "i", "you", "they", "he", "she", "it", "us", "our", "not", "there",
 ];
 
 /// Lower-case words after a speaker that report speech (`Cde. Zhukov provides …`).
 /// A third-person verb in -s counts too, except the ones that describe rather than speak.
-const NOT_SPEECH_VERBS: &[&str] = &[
-    "is", "was", "has", "does", "as", "also", "us", "its", "this", "his", "hers",
-];
-const SPEECH_VERBS_PAST: &[&str] = &[
-    "said", "noted", "spoke", "remarked", "replied", "answered", "asked", "stated", "proposed",
-    "reported", "added",
+const NOT_SPEECH_VERBS: &[&str] = &["is", "was", "has", "does", "as", "also", "us", "its", "this", "his", "hers"];
+const SPEECH_VERBS_PAST: &[&str] =
+    &["said", "noted", "spoke", "remarked", "replied", "answered", "asked", "stated", "proposed", "reported", "added"];
+/// Plural forms after joint speakers (`Cdes. Mikoyan and Suslov report …`).
+const SPEECH_VERBS_PLURAL: &[&str] = &[
+    "report",
+    "agree",
+    "propose",
+    "say",
+    "state",
+    "note",
+    "suggest",
+    "inform",
+    "express",
+    "object",
+    "support",
+    "insist",
+    "raise",
+    "speak",
+    "emphasize",
+    "declare",
+    "consider",
+    "believe",
+    "ask",
+    "reply",
+    "indicate",
 ];
 
 /// Labels in capitals that introduce metadata, not a speaker.
@@ -170,10 +171,7 @@ pub fn joins_across_page_break(first: &str, second: &str) -> bool {
     let Some(last) = first.chars().next_back() else {
         return false;
     };
-    let closed = matches!(
-        last,
-        '.' | '!' | '?' | ':' | ';' | ')' | ']' | '"' | '”' | '’' | '\'' | '»'
-    );
+    let closed = matches!(last, '.' | '!' | '?' | ':' | ';' | ')' | ']' | '"' | '”' | '’' | '\'' | '»');
     let Some(next) = second.chars().next() else {
         return false;
     };
@@ -193,22 +191,14 @@ struct Unit {
 /// `title` is the document's title: a first body line that repeats it belongs to
 /// the preamble instead of becoming a heading. `known_notes` are the numbers of the
 /// notes the document has, so that markers can be recognised and anchored once.
-pub fn analyze_body(
-    lines: &[SourceLine],
-    title: &str,
-    known_notes: &BTreeSet<u32>,
-) -> (Body, BTreeSet<u32>) {
+pub fn analyze_body(lines: &[SourceLine], title: &str, known_notes: &BTreeSet<u32>) -> (Body, BTreeSet<u32>) {
     let units = split_units(lines);
     let mut anchored = BTreeSet::new();
     let units: Vec<Unit> = units
         .into_iter()
         .map(|u| {
             let (text, notes) = take_markers(&u.text, known_notes, &mut anchored);
-            Unit {
-                text,
-                line: u.line,
-                notes,
-            }
+            Unit { text, line: u.line, notes }
         })
         .filter(|u| !u.text.is_empty() || !u.notes.is_empty())
         .collect();
@@ -218,25 +208,14 @@ pub fn analyze_body(
     for i in 0..units.len() {
         let unit = &units[i];
         let next = units.get(i + 1);
-        b.step(
-            unit,
-            next,
-            i == 0 && !title_key.is_empty() && normalize_key(&unit.text) == title_key,
-        );
+        b.step(unit, next, i == 0 && !title_key.is_empty() && normalize_key(&unit.text) == title_key);
     }
     b.finish();
-    if b.sections
-        .first()
-        .is_some_and(|s| s.heading.is_none() && s.blocks.is_empty() && s.heading_notes.is_empty())
-    {
+    if b.sections.first().is_some_and(|s| s.heading.is_none() && s.blocks.is_empty() && s.heading_notes.is_empty()) {
         b.sections.remove(0);
     }
-    let body = Body {
-        sections: b.sections,
-        participants: b.participants,
-        protocol: b.protocol,
-        diagnostics: b.diagnostics,
-    };
+    let body =
+        Body { sections: b.sections, participants: b.participants, protocol: b.protocol, diagnostics: b.diagnostics };
     (body, anchored)
 }
 
@@ -255,11 +234,7 @@ fn split_units(lines: &[SourceLine]) -> Vec<Unit> {
                 continue;
             }
         }
-        units.push(Unit {
-            text: text.to_owned(),
-            line: line.line,
-            notes: vec![],
-        });
+        units.push(Unit { text: text.to_owned(), line: line.line, notes: vec![] });
     }
     let mut out = Vec::with_capacity(units.len());
     for unit in units {
@@ -267,16 +242,8 @@ fn split_units(lines: &[SourceLine]) -> Vec<Unit> {
             Some(m) if m.start() > 0 => {
                 let cut = m.start() + 1;
                 let (head, tail) = unit.text.split_at(cut);
-                out.push(Unit {
-                    text: head.trim().to_owned(),
-                    line: unit.line,
-                    notes: vec![],
-                });
-                out.push(Unit {
-                    text: tail.trim().to_owned(),
-                    line: unit.line,
-                    notes: vec![],
-                });
+                out.push(Unit { text: head.trim().to_owned(), line: unit.line, notes: vec![] });
+                out.push(Unit { text: tail.trim().to_owned(), line: unit.line, notes: vec![] });
             }
             _ => out.push(unit),
         }
@@ -306,13 +273,7 @@ impl Builder {
     fn push(&mut self, kind: BlockKind, speakers: Vec<String>, unit: &Unit, text: String) {
         self.fresh_heading = false;
         self.open_turn = kind == BlockKind::Turn;
-        self.section().blocks.push(Block {
-            kind,
-            speakers,
-            text,
-            notes: unit.notes.clone(),
-            line: Some(unit.line),
-        });
+        self.section().blocks.push(Block { kind, speakers, text, notes: unit.notes.clone(), line: Some(unit.line) });
     }
 
     /// A speaker heading that found no paragraph to head stays as printed.
@@ -389,11 +350,7 @@ impl Builder {
             return;
         }
         if self.open_turn {
-            let block = self
-                .section()
-                .blocks
-                .last_mut()
-                .expect("an open turn is a block");
+            let block = self.section().blocks.last_mut().expect("an open turn is a block");
             block.text.push_str("\n\n");
             block.text.push_str(text);
             block.notes.extend(&unit.notes);
@@ -413,15 +370,9 @@ fn parse_protocol(text: &str) -> Option<Protocol> {
         return None;
     }
     if let Some(c) = PROTOCOL.captures(text) {
-        return Some(Protocol {
-            number: c[2].to_owned(),
-            point: Some(c[1].to_owned()),
-        });
+        return Some(Protocol { number: c[2].to_owned(), point: Some(c[1].to_owned()) });
     }
-    PROTOCOL_ONLY.captures(text).map(|c| Protocol {
-        number: c[1].to_owned(),
-        point: None,
-    })
+    PROTOCOL_ONLY.captures(text).map(|c| Protocol { number: c[1].to_owned(), point: None })
 }
 
 /// Splits a printed list of names ("Bulganin, Voroshilov, … Yudin. Chinese comrades.").
@@ -446,10 +397,7 @@ fn split_sentences(part: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, _) in part.match_indices(". ") {
-        let word = part[start..i]
-            .rsplit(char::is_whitespace)
-            .next()
-            .unwrap_or("");
+        let word = part[start..i].rsplit(char::is_whitespace).next().unwrap_or("");
         if !is_abbreviation(&format!("{word}.")) {
             out.push(&part[start..i]);
             start = i + 2;
@@ -486,9 +434,9 @@ pub fn parse_explicit_turn(text: &str) -> Option<(Vec<String>, String)> {
         // Reported speech: "Cde. Zhukov provides information about …".
         let verb: String = trimmed.chars().take_while(|c| c.is_alphabetic()).collect();
         let starts_lower = verb.chars().next().is_some_and(char::is_lowercase);
-        let speech_verb =
-            (verb.ends_with('s') && verb.len() > 3 && !NOT_SPEECH_VERBS.contains(&verb.as_str()))
-                || SPEECH_VERBS_PAST.contains(&verb.as_str());
+        let speech_verb = (verb.ends_with('s') && verb.len() > 3 && !NOT_SPEECH_VERBS.contains(&verb.as_str()))
+            || SPEECH_VERBS_PAST.contains(&verb.as_str())
+            || speakers.len() > 1 && SPEECH_VERBS_PLURAL.contains(&verb.as_str());
         if rest.starts_with(char::is_whitespace) && starts_lower && speech_verb {
             return Some((speakers, text.trim().to_owned()));
         }
@@ -545,17 +493,12 @@ fn looks_like_heading(text: &str) -> bool {
             return false;
         }
     }
-    let long_words = words
-        .iter()
-        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
-        .count();
+    let long_words = words.iter().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3).count();
     if long_words == 0 {
         return false;
     }
     !words.iter().any(|w| {
-        let w = w
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         FINITE_VERBS.contains(&w.as_str())
     })
 }
@@ -565,29 +508,13 @@ fn is_abbreviation(word: &str) -> bool {
     w.chars().count() == 1
         || matches!(
             w,
-            "Cde"
-                | "Cdes"
-                | "No"
-                | "Nos"
-                | "Mr"
-                | "Mrs"
-                | "Dr"
-                | "St"
-                | "Gen"
-                | "Col"
-                | "Lt"
-                | "Maj"
-                | "Capt"
-                | "vs"
+            "Cde" | "Cdes" | "No" | "Nos" | "Mr" | "Mrs" | "Dr" | "St" | "Gen" | "Col" | "Lt" | "Maj" | "Capt" | "vs"
         )
 }
 
 /// Lower-case letters and digits only: compares a body line with the title.
 fn normalize_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]
@@ -600,40 +527,17 @@ mod tests {
 
     #[test]
     fn turn_forms() {
+        assert_eq!(speakers("Cde. Voroshilov: We must look ahead."), Some(vec!["Voroshilov".into()]));
+        assert_eq!(speakers("Cde. Kaganovich-Pancha Shila, but"), Some(vec!["Kaganovich".into()]));
         assert_eq!(
-            speakers("Cde. Voroshilov: We must look ahead."),
-            Some(vec!["Voroshilov".into()])
-        );
-        assert_eq!(
-            speakers("Cde. Kaganovich-Pancha Shila, but"),
-            Some(vec!["Kaganovich".into()])
-        );
-        assert_eq!(
-            speakers(
-                "Cde. Kaganovich, Cde. Molotov, Cde. Zhukov: We should mention the Potsdam agreement."
-            ),
+            speakers("Cde. Kaganovich, Cde. Molotov, Cde. Zhukov: We should mention the Potsdam agreement."),
             Some(vec!["Kaganovich".into(), "Molotov".into(), "Zhukov".into()])
         );
-        assert_eq!(
-            speakers("Cde. Liu Shaoqi indicates on behalf of the CPC CC"),
-            Some(vec!["Liu Shaoqi".into()])
-        );
-        assert_eq!(
-            speakers("Cde. Zhukov provides information about"),
-            Some(vec!["Zhukov".into()])
-        );
-        assert_eq!(
-            speakers("Cdes. Mikoyan and Suslov report that"),
-            Some(vec!["Mikoyan".into(), "Suslov".into()])
-        );
-        assert_eq!(
-            speakers("SECRETARY KISSINGER: I think so."),
-            Some(vec!["SECRETARY KISSINGER".into()])
-        );
-        assert_eq!(
-            parse_explicit_turn("Cde. Zhukov-Agrees with").unwrap().1,
-            "Agrees with"
-        );
+        assert_eq!(speakers("Cde. Liu Shaoqi indicates on behalf of the CPC CC"), Some(vec!["Liu Shaoqi".into()]));
+        assert_eq!(speakers("Cde. Zhukov provides information about"), Some(vec!["Zhukov".into()]));
+        assert_eq!(speakers("Cdes. Mikoyan and Suslov report that"), Some(vec!["Mikoyan".into(), "Suslov".into()]));
+        assert_eq!(speakers("SECRETARY KISSINGER: I think so."), Some(vec!["SECRETARY KISSINGER".into()]));
+        assert_eq!(parse_explicit_turn("Cde. Zhukov-Agrees with").unwrap().1, "Agrees with");
     }
 
     #[test]
@@ -672,33 +576,17 @@ mod tests {
 
     #[test]
     fn list_items() {
-        for t in [
-            "Nagy-the prime minister.",
-            "Tildy Zoltan- \"",
-            "Kovacs Bela-",
-            "1. domestic political development",
-        ] {
+        for t in ["Nagy-the prime minister.", "Tildy Zoltan- \"", "Kovacs Bela-", "1. domestic political development"] {
             assert!(is_list_item(t), "{t}");
         }
-        assert!(!is_list_item(
-            "Cde. Zhukov-We should express sympathy with the people."
-        ));
+        assert!(!is_list_item("Cde. Zhukov-We should express sympathy with the people."));
     }
 
     #[test]
     fn page_break_joins() {
-        assert!(joins_across_page_break(
-            "This is a lesson for us",
-            "in the military-political sphere."
-        ));
-        assert!(joins_across_page_break(
-            "Cde. Kaganovich, Cde. Molotov, Cde.",
-            "Zhukov: We should"
-        ));
-        assert!(!joins_across_page_break(
-            "On the Situation in Hungary",
-            "Information from Cdes."
-        ));
+        assert!(joins_across_page_break("This is a lesson for us", "in the military-political sphere."));
+        assert!(joins_across_page_break("Cde. Kaganovich, Cde. Molotov, Cde.", "Zhukov: We should"));
+        assert!(!joins_across_page_break("On the Situation in Hungary", "Information from Cdes."));
         assert!(!joins_across_page_break("It was read.", "then we left"));
     }
 
@@ -711,10 +599,7 @@ mod tests {
         let (body, _) = analyze_body(&lines, "", &BTreeSet::new());
         assert_eq!(body.participants.len(), 1);
         assert_eq!(body.participants[0].label, "Those taking part");
-        assert_eq!(
-            body.participants[0].names,
-            vec!["Bulganin", "Yudin", "Chinese comrades"]
-        );
+        assert_eq!(body.participants[0].names, vec!["Bulganin", "Yudin", "Chinese comrades"]);
         let blocks = &body.sections[0].blocks;
         assert_eq!(blocks[0].text, "Can he be trusted? About the advisers.");
         assert_eq!(blocks[1].kind, BlockKind::Participants);
@@ -724,17 +609,8 @@ mod tests {
     fn protocol_lines() {
         assert_eq!(
             parse_protocol("(Re: Point 1 of Protocol No. 49)"),
-            Some(Protocol {
-                number: "49".into(),
-                point: Some("1".into())
-            })
+            Some(Protocol { number: "49".into(), point: Some("1".into()) })
         );
-        assert_eq!(
-            parse_protocol("Protocol No. 12"),
-            Some(Protocol {
-                number: "12".into(),
-                point: None
-            })
-        );
+        assert_eq!(parse_protocol("Protocol No. 12"), Some(Protocol { number: "12".into(), point: None }));
     }
 }

@@ -11,8 +11,7 @@ static COMPILER: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
-static PUBLISHED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bpublished\s+in\s+([^\n]+)").unwrap());
+static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bpublished\s+in\s+([^\n]+)").unwrap());
 
 static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s<>"')\]]+"#).unwrap());
 
@@ -48,8 +47,7 @@ pub fn published_in(citation: &str) -> Option<String> {
 
 /// The first web address in a text, without surrounding `<>` or trailing punctuation.
 pub fn source_url(text: &str) -> Option<String> {
-    URL.find(text)
-        .map(|m| m.as_str().trim_end_matches(['.', ',', ';', ':']).to_owned())
+    URL.find(text).map(|m| m.as_str().trim_end_matches(['.', ',', ';', ':']).to_owned())
 }
 
 /// "Contributed, transcribed, and translated by Stephan Kieninger." → ["Stephan Kieninger"].
@@ -58,9 +56,7 @@ pub fn contributors(citation: &str) -> Vec<String> {
     for c in CONTRIBUTED.captures_iter(citation) {
         for name in c[1].split(" and ").flat_map(|p| p.split(", ")) {
             let name = name.trim().trim_end_matches('.').trim();
-            if !name.is_empty()
-                && name.chars().next().is_some_and(char::is_uppercase)
-                && !out.iter().any(|n| n == name)
+            if !name.is_empty() && name.chars().next().is_some_and(char::is_uppercase) && !out.iter().any(|n| n == name)
             {
                 out.push(name.to_owned());
             }
@@ -79,8 +75,7 @@ pub fn record_id_from_url(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next()?.trim_end_matches('/');
     let last = path.rsplit('/').next()?;
     let digits: String = last.chars().take_while(char::is_ascii_digit).collect();
-    (!digits.is_empty() && (digits.len() == last.len() || last[digits.len()..].starts_with('-')))
-        .then_some(digits)
+    (!digits.is_empty() && (digits.len() == last.len() || last[digits.len()..].starts_with('-'))).then_some(digits)
 }
 
 /// The kind of document a title describes; "record" when nothing fits.
@@ -140,13 +135,9 @@ mod tests {
     #[test]
     fn seed_citation_parts() {
         assert_eq!(compiler(SEED_CITATION).as_deref(), Some("V. N. Malin"));
+        assert_eq!(published_in(SEED_CITATION).as_deref(), Some("CWIHP Bulletin 8-9, pp. 392-393"));
         assert_eq!(
-            published_in(SEED_CITATION).as_deref(),
-            Some("CWIHP Bulletin 8-9, pp. 392-393")
-        );
-        assert_eq!(
-            source_url("<https://wilson-center-digital-archive.dvincitest.com/document/113647>")
-                .as_deref(),
+            source_url("<https://wilson-center-digital-archive.dvincitest.com/document/113647>").as_deref(),
             Some("https://wilson-center-digital-archive.dvincitest.com/document/113647")
         );
     }
@@ -154,9 +145,7 @@ mod tests {
     #[test]
     fn contributors_from_wilson_sources() {
         assert_eq!(
-            contributors(
-                "BArch, B 136/59748, 403-410. Contributed, transcribed, and translated by Stephan Kieninger."
-            ),
+            contributors("BArch, B 136/59748, 403-410. Contributed, transcribed, and translated by Stephan Kieninger."),
             vec!["Stephan Kieninger"]
         );
         assert_eq!(
@@ -169,30 +158,15 @@ mod tests {
 
     #[test]
     fn record_ids() {
-        assert_eq!(
-            record_id_from_url("https://x.org/document/113647").as_deref(),
-            Some("113647")
-        );
-        assert_eq!(
-            record_id_from_url("https://x.org/document/113647/").as_deref(),
-            Some("113647")
-        );
-        assert_eq!(
-            record_id_from_url("https://x.org/document/chancellors-helmut-kohls-meeting"),
-            None
-        );
+        assert_eq!(record_id_from_url("https://x.org/document/113647").as_deref(), Some("113647"));
+        assert_eq!(record_id_from_url("https://x.org/document/113647/").as_deref(), Some("113647"));
+        assert_eq!(record_id_from_url("https://x.org/document/chancellors-helmut-kohls-meeting"), None);
     }
 
     #[test]
     fn kinds() {
-        assert_eq!(
-            guess_kind("Working Notes from the Session of the CPSU CC Presidium"),
-            "working-notes"
-        );
-        assert_eq!(
-            guess_kind("Telegram From the Legation in Hungary"),
-            "telegram"
-        );
+        assert_eq!(guess_kind("Working Notes from the Session of the CPSU CC Presidium"), "working-notes");
+        assert_eq!(guess_kind("Telegram From the Legation in Hungary"), "telegram");
         assert_eq!(guess_kind("Something else"), "record");
     }
 

@@ -38,10 +38,7 @@ pub fn fill_structure(
     if let Some(first) = stray.first() {
         doc.diagnostics.push(Diagnostic::warning(
             "text-before-first-note",
-            format!(
-                "{} line(s) after the notes header do not belong to a numbered note",
-                stray.len()
-            ),
+            format!("{} line(s) after the notes header do not belong to a numbered note", stray.len()),
             Some(first.line),
         ));
     }
@@ -49,10 +46,7 @@ pub fn fill_structure(
     let (body, anchored) = analyze_body(body_lines, &doc.title, &known);
     for section in &body.sections {
         let blocks = section.blocks.iter().map(|b| (&b.notes, b.line));
-        let heading = std::iter::once((
-            &section.heading_notes,
-            section.blocks.first().and_then(|b| b.line),
-        ));
+        let heading = std::iter::once((&section.heading_notes, section.blocks.first().and_then(|b| b.line)));
         for (numbers, line) in heading.chain(blocks) {
             for n in numbers.iter().filter(|n| !known.contains(n)) {
                 doc.diagnostics.push(Diagnostic::warning(
@@ -82,8 +76,5 @@ pub fn fill_structure(
 
 /// Splits text into numbered source lines, starting at `first_line`.
 pub fn source_lines(text: &str, first_line: u32) -> Vec<SourceLine> {
-    text.split('\n')
-        .enumerate()
-        .map(|(i, l)| SourceLine::new(l, first_line + i as u32))
-        .collect()
+    text.split('\n').enumerate().map(|(i, l)| SourceLine::new(l, first_line + i as u32)).collect()
 }

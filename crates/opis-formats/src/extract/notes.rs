@@ -15,9 +15,8 @@ use super::body::{SourceLine, joins_across_page_break};
 static MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[(\[](\d{1,3})[)\]]").unwrap());
 
 /// The start of a note in a note list: `7 text`, `7. text`, `[7] text`, `(7) text`.
-static NOTE_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:\[(\d{1,3})\]|\((\d{1,3})\)|(\d{1,3})\.?)\s+(\S.*)$").unwrap()
-});
+static NOTE_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:\[(\d{1,3})\]|\((\d{1,3})\)|(\d{1,3})\.?)\s+(\S.*)$").unwrap());
 
 static NOTE_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:[Nn]otes?|[Ff]ootnotes?|[Nn]n?\.)\s+(\d{1,4}(?:(?:\s*,\s*|\s+and\s+|\s*[-–]\s*)\d{1,4})*)")
@@ -25,8 +24,7 @@ static NOTE_REF: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static DOCUMENT_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:[Dd]ocuments?|[Dd]ocs?\.)\s+(?:[Nn]os?\.|[Nn]umbers?|#)\s*(\d{1,5}[a-z]?)")
-        .unwrap()
+    Regex::new(r"\b(?:[Dd]ocuments?|[Dd]ocs?\.)\s+(?:[Nn]os?\.|[Nn]umbers?|#)\s*(\d{1,5}[a-z]?)").unwrap()
 });
 
 /// Parses the lines after a notes header into notes.
@@ -45,15 +43,9 @@ pub fn parse_note_list(lines: &[SourceLine]) -> (Vec<Note>, Vec<SourceLine>) {
         }
         let prev_n = notes.last().map_or(0, |n| n.n);
         if let Some(c) = NOTE_START.captures(text) {
-            let n: u32 = c
-                .get(1)
-                .or(c.get(2))
-                .or(c.get(3))
-                .and_then(|m| m.as_str().parse().ok())
-                .unwrap_or(0);
+            let n: u32 = c.get(1).or(c.get(2)).or(c.get(3)).and_then(|m| m.as_str().parse().ok()).unwrap_or(0);
             let bracketed = c.get(3).is_none();
-            let plausible =
-                n > prev_n && (n <= prev_n + 10 || bracketed || notes.is_empty() && n <= 50);
+            let plausible = n > prev_n && (n <= prev_n + 10 || bracketed || notes.is_empty() && n <= 50);
             if plausible {
                 notes.push(Note {
                     n,
@@ -90,8 +82,7 @@ pub fn parse_note_list(lines: &[SourceLine]) -> (Vec<Note>, Vec<SourceLine>) {
 pub fn split_trailing_notes(lines: &[SourceLine]) -> (Vec<SourceLine>, Vec<SourceLine>) {
     let starts_note_one = |l: &SourceLine| {
         let t = l.text.trim_start();
-        t.strip_prefix("[1]")
-            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+        t.strip_prefix("[1]").is_some_and(|rest| rest.starts_with(char::is_whitespace))
     };
     let Some(start) = lines.iter().rposition(starts_note_one) else {
         return (lines.to_vec(), Vec::new());
@@ -109,32 +100,21 @@ pub fn find_note_refs(text: &str) -> Vec<NoteRef> {
     for c in NOTE_REF.captures_iter(text) {
         let whole = c.get(0).unwrap().as_str().trim().to_owned();
         let list = &c[1];
-        let numbers: Vec<&str> = list
-            .split(|ch: char| !ch.is_ascii_digit())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let numbers: Vec<&str> = list.split(|ch: char| !ch.is_ascii_digit()).filter(|s| !s.is_empty()).collect();
         // "Notes 12-14" is a range; anything else is a list.
         let is_range = numbers.len() == 2 && list.contains(['-', '–']);
         if is_range {
             if let (Ok(a), Ok(b)) = (numbers[0].parse::<u32>(), numbers[1].parse::<u32>()) {
                 if a < b && b - a < 50 {
                     for n in a..=b {
-                        refs.push(NoteRef {
-                            kind: RefKind::Note,
-                            target: n.to_string(),
-                            text: whole.clone(),
-                        });
+                        refs.push(NoteRef { kind: RefKind::Note, target: n.to_string(), text: whole.clone() });
                     }
                     continue;
                 }
             }
         }
         for n in numbers {
-            refs.push(NoteRef {
-                kind: RefKind::Note,
-                target: n.to_owned(),
-                text: whole.clone(),
-            });
+            refs.push(NoteRef { kind: RefKind::Note, target: n.to_owned(), text: whole.clone() });
         }
     }
     for c in DOCUMENT_REF.captures_iter(text) {
@@ -154,11 +134,7 @@ pub fn find_note_refs(text: &str) -> Vec<NoteRef> {
 /// anchored yet, or when it sits right after a word or punctuation with no space
 /// (the usual place of a marker) — then it is a marker whose note is missing.
 /// `anchored` collects the numbers used so that each note is anchored once.
-pub fn take_markers(
-    text: &str,
-    known: &BTreeSet<u32>,
-    anchored: &mut BTreeSet<u32>,
-) -> (String, Vec<u32>) {
+pub fn take_markers(text: &str, known: &BTreeSet<u32>, anchored: &mut BTreeSet<u32>) -> (String, Vec<u32>) {
     if !text.contains(['(', '[']) {
         return (text.to_owned(), Vec::new());
     }
@@ -180,11 +156,7 @@ pub fn take_markers(
         anchored.insert(n);
         found.push(n);
         let kept = &text[last..m.start()];
-        out.push_str(
-            kept.strip_suffix(' ')
-                .filter(|_| after.is_none_or(|ch| ch.is_whitespace()))
-                .unwrap_or(kept),
-        );
+        out.push_str(kept.strip_suffix(' ').filter(|_| after.is_none_or(|ch| ch.is_whitespace())).unwrap_or(kept));
         last = m.end();
     }
     out.push_str(&text[last..]);
@@ -214,37 +186,17 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<SourceLine> {
-        text.lines()
-            .enumerate()
-            .map(|(i, l)| SourceLine {
-                text: l.to_owned(),
-                line: i as u32 + 1,
-            })
-            .collect()
+        text.lines().enumerate().map(|(i, l)| SourceLine { text: l.to_owned(), line: i as u32 + 1 }).collect()
     }
 
     #[test]
     fn markers_are_taken_once_and_spacing_is_tidied() {
         let known: BTreeSet<u32> = [6, 7].into();
         let mut anchored = BTreeSet::new();
-        let (t, n) = take_markers(
-            "On Discussions with the Chinese comrades. (6)",
-            &known,
-            &mut anchored,
-        );
-        assert_eq!(
-            (t.as_str(), n),
-            ("On Discussions with the Chinese comrades.", vec![6])
-        );
-        let (t, n) = take_markers(
-            "for you (the Poles) to decide.(7) Next",
-            &known,
-            &mut anchored,
-        );
-        assert_eq!(
-            (t.as_str(), n),
-            ("for you (the Poles) to decide. Next", vec![7])
-        );
+        let (t, n) = take_markers("On Discussions with the Chinese comrades. (6)", &known, &mut anchored);
+        assert_eq!((t.as_str(), n), ("On Discussions with the Chinese comrades.", vec![6]));
+        let (t, n) = take_markers("for you (the Poles) to decide.(7) Next", &known, &mut anchored);
+        assert_eq!((t.as_str(), n), ("for you (the Poles) to decide. Next", vec![7]));
         // Already anchored, and not glued: left as text.
         let (t, n) = take_markers("see (6) again", &known, &mut anchored);
         assert_eq!((t.as_str(), n), ("see (6) again", vec![]));
@@ -264,15 +216,9 @@ mod tests {
             "9 The PKK met at least twice a\n\nyear.\n10 During crises.\n\nSee \"TsK KPSS,\" in TsKhSD.\n[12] Bracketed.",
         ));
         assert!(stray.is_empty());
-        assert_eq!(
-            notes.iter().map(|n| n.n).collect::<Vec<_>>(),
-            vec![9, 10, 12]
-        );
+        assert_eq!(notes.iter().map(|n| n.n).collect::<Vec<_>>(), vec![9, 10, 12]);
         assert_eq!(notes[0].text, "The PKK met at least twice a year.");
-        assert_eq!(
-            notes[1].text,
-            "During crises.\n\nSee \"TsK KPSS,\" in TsKhSD."
-        );
+        assert_eq!(notes[1].text, "During crises.\n\nSee \"TsK KPSS,\" in TsKhSD.");
         assert_eq!(notes[0].line, Some(1));
     }
 
@@ -289,12 +235,7 @@ mod tests {
         let got: Vec<(RefKind, &str)> = refs.iter().map(|r| (r.kind, r.target.as_str())).collect();
         assert_eq!(
             got,
-            vec![
-                (RefKind::Note, "78"),
-                (RefKind::Note, "12"),
-                (RefKind::Note, "14"),
-                (RefKind::Document, "8")
-            ]
+            vec![(RefKind::Note, "78"), (RefKind::Note, "12"), (RefKind::Note, "14"), (RefKind::Document, "8")]
         );
         assert!(find_note_refs("Protocol No. 49 and Resolution No. P49/1").is_empty());
     }

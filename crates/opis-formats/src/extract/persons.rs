@@ -76,24 +76,14 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
     let mut forms: Vec<(String, String)> = Vec::new(); // (key, form as printed)
     let mut add = |form: &str, whole_is_surname: bool| {
         let form = form.trim().trim_end_matches(['.', ',']).trim();
-        let form = form
-            .strip_suffix("'s")
-            .or_else(|| form.strip_suffix("’s"))
-            .unwrap_or(form);
+        let form = form.strip_suffix("'s").or_else(|| form.strip_suffix("’s")).unwrap_or(form);
         if form.is_empty() || !form.chars().next().is_some_and(char::is_uppercase) {
             return;
         }
-        if form
-            .split_whitespace()
-            .any(|w| w.chars().next().is_some_and(char::is_lowercase))
-        {
+        if form.split_whitespace().any(|w| w.chars().next().is_some_and(char::is_lowercase)) {
             return;
         }
-        let key = if whole_is_surname {
-            form.to_owned()
-        } else {
-            surname_of(form)
-        };
+        let key = if whole_is_surname { form.to_owned() } else { surname_of(form) };
         if key.is_empty() || NOT_NAMES.contains(&key.as_str()) {
             return;
         }
@@ -144,12 +134,7 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
         texts.extend(section.presenters.iter().map(String::as_str));
         for b in section.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
             let opening: String = b.text.chars().take(40).collect();
-            texts.extend(
-                b.speakers
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|s| !opening.contains(*s)),
-            );
+            texts.extend(b.speakers.iter().map(String::as_str).filter(|s| !opening.contains(*s)));
         }
     }
     let counts = WordCounts::new(&texts);
@@ -173,18 +158,10 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
                 .or_else(|| variants.iter().max_by_key(|v| v.len()))
                 .cloned()
                 .unwrap_or_else(|| key.clone());
-            PersonMention {
-                name,
-                variants,
-                mentions,
-            }
+            PersonMention { name, variants, mentions }
         })
         .collect();
-    persons.sort_by(|a, b| {
-        b.mentions
-            .cmp(&a.mentions)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    persons.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.name.cmp(&b.name)));
     persons
 }
 
@@ -193,17 +170,10 @@ fn speaker_display(label: &str) -> String {
     if label.chars().any(char::is_lowercase) {
         return label.to_owned();
     }
-    let last = label
-        .split_whitespace()
-        .last()
-        .unwrap_or(label)
-        .trim_end_matches('.');
+    let last = label.split_whitespace().last().unwrap_or(label).trim_end_matches('.');
     let mut chars = last.chars();
     match chars.next() {
-        Some(first) => first
-            .to_uppercase()
-            .chain(chars.flat_map(char::to_lowercase))
-            .collect(),
+        Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
         None => String::new(),
     }
 }
@@ -221,23 +191,13 @@ fn inverted_to_natural(name: &str) -> String {
 }
 
 fn surname_of(form: &str) -> String {
-    form.split_whitespace()
-        .filter(|w| !w.ends_with('.'))
-        .last()
-        .unwrap_or("")
-        .trim_end_matches(['\'', '’'])
-        .to_owned()
+    form.split_whitespace().filter(|w| !w.ends_with('.')).last().unwrap_or("").trim_end_matches(['\'', '’']).to_owned()
 }
 
 fn all_texts(doc: &Document) -> impl Iterator<Item = &str> {
     doc.sections
         .iter()
-        .flat_map(|s| {
-            s.heading
-                .as_deref()
-                .into_iter()
-                .chain(s.blocks.iter().map(|b| b.text.as_str()))
-        })
+        .flat_map(|s| s.heading.as_deref().into_iter().chain(s.blocks.iter().map(|b| b.text.as_str())))
         .chain(doc.notes.iter().map(|n| n.text.as_str()))
 }
 
@@ -251,13 +211,9 @@ impl<'a> WordCounts<'a> {
     fn new(texts: &[&'a str]) -> Self {
         let mut words = Vec::new();
         for text in texts {
-            for w in text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’' || c == '-'))
-            {
+            for w in text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’' || c == '-')) {
                 let w = w.trim_matches(['\'', '’', '-']);
-                let w = w
-                    .strip_suffix("'s")
-                    .or_else(|| w.strip_suffix("’s"))
-                    .unwrap_or(w);
+                let w = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).unwrap_or(w);
                 if !w.is_empty() {
                     words.push(w);
                 }
@@ -276,11 +232,7 @@ impl<'a> WordCounts<'a> {
         match parts.len() {
             0 => 0,
             1 => self.single.get(parts[0]).copied().unwrap_or(0),
-            n => self
-                .words
-                .windows(n)
-                .filter(|w| w.iter().zip(&parts).all(|(a, b)| *a == *b))
-                .count() as u32,
+            n => self.words.windows(n).filter(|w| w.iter().zip(&parts).all(|(a, b)| *a == *b)).count() as u32,
         }
     }
 }
@@ -297,8 +249,7 @@ mod tests {
                 blocks: vec![Block {
                     kind: BlockKind::Turn,
                     speakers: vec!["Zhukov".into()],
-                    text: "Agrees with what Cde. Shepilov has said. Marshal Ivan Konev's troops."
-                        .into(),
+                    text: "Agrees with what Cde. Shepilov has said. Marshal Ivan Konev's troops.".into(),
                     notes: vec![],
                     line: None,
                 }],
@@ -314,13 +265,9 @@ mod tests {
             ..Default::default()
         };
         let persons = collect_persons(&doc, &["Kohl, Helmut".to_owned()]);
-        let get = |n: &str| {
-            persons
-                .iter()
-                .find(|p| p.name == n)
-                .unwrap_or_else(|| panic!("{n} in {persons:?}"))
-        };
-        assert_eq!(get("Zhukov").mentions, 1);
+        let get = |n: &str| persons.iter().find(|p| p.name == n).unwrap_or_else(|| panic!("{n} in {persons:?}"));
+        // The speaker label and "Zhukov and Konev" in the note.
+        assert_eq!(get("Zhukov").mentions, 2);
         assert_eq!(get("Ivan Konev").mentions, 2);
         assert_eq!(get("Shepilov").mentions, 1);
         assert_eq!(get("V. N. Malin").mentions, 1);
@@ -329,10 +276,7 @@ mod tests {
 
     #[test]
     fn inverted_names() {
-        assert_eq!(
-            inverted_to_natural("Blair, Anthony Charles Lynton (\"Tony\")"),
-            "Anthony Charles Lynton Blair"
-        );
+        assert_eq!(inverted_to_natural("Blair, Anthony Charles Lynton (\"Tony\")"), "Anthony Charles Lynton Blair");
         assert_eq!(speaker_display("SECRETARY KISSINGER"), "Kissinger");
     }
 }
