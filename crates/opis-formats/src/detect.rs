@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::{FormatError, Result};
 use crate::input::decode;
-use crate::{record, wilson};
+use crate::{akoma, frus, parlamint, record, tei, wilson, xml};
 
 /// The readers opis has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +22,27 @@ pub enum Reader {
     WilsonJsonl,
     /// Digital Archive API JSON (transcripts, collections, records).
     WilsonApi,
+    /// FRUS TEI volumes and other Office of the Historian TEI.
+    Frus,
+    /// ParlaMint TEI sittings and corpus roots.
+    ParlaMint,
+    /// Akoma Ntoso debate records.
+    AkomaNtoso,
+    /// TEI written by opis itself (`opis parse --format tei`).
+    Tei,
 }
 
 impl Reader {
-    pub const ALL: [Reader; 4] = [Reader::Record, Reader::WilsonCsv, Reader::WilsonJsonl, Reader::WilsonApi];
+    pub const ALL: [Reader; 8] = [
+        Reader::Record,
+        Reader::WilsonCsv,
+        Reader::WilsonJsonl,
+        Reader::WilsonApi,
+        Reader::Frus,
+        Reader::ParlaMint,
+        Reader::AkomaNtoso,
+        Reader::Tei,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +50,10 @@ impl Reader {
             Reader::WilsonCsv => "wilson-csv",
             Reader::WilsonJsonl => "wilson-jsonl",
             Reader::WilsonApi => "wilson-api",
+            Reader::Frus => "frus",
+            Reader::ParlaMint => "parlamint",
+            Reader::AkomaNtoso => "akoma-ntoso",
+            Reader::Tei => "tei",
         }
     }
 
@@ -59,11 +80,7 @@ pub struct Parsed {
 pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
     let start = text.trim_start();
     if start.starts_with('<') {
-        return Err(FormatError::Unrecognized {
-            path: path.to_owned(),
-            reason: "an XML file; this build reads Wilson Center records and exports (TEI readers are not built yet)"
-                .into(),
-        });
+        return detect_xml_reader(path, text);
     }
     if start.starts_with('{') || start.starts_with('[') {
         let first_line = start.lines().next().unwrap_or("");
@@ -81,6 +98,28 @@ pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
     Ok(Reader::Record)
 }
 
+/// Chooses an XML reader from the root element, its namespace and a look at the
+/// first part of the file.
+fn detect_xml_reader(path: &Path, text: &str) -> Result<Reader> {
+    let (root, attrs) = xml::root_element(path, text)?;
+    let head = &text[..text.len().min(64 * 1024)];
+    let head = &head[..head.floor_char_boundary(head.len())];
+    let namespace = xml::attr(&attrs, "xmlns").unwrap_or("");
+    let id = xml::attr(&attrs, "xml:id").unwrap_or("");
+    match xml::local(&root) {
+        "akomaNtoso" => Ok(Reader::AkomaNtoso),
+        "TEI" | "teiCorpus" if head.contains("<idno type=\"opis\"") => Ok(Reader::Tei),
+        "TEI" | "teiCorpus" if id.starts_with("ParlaMint") || head.contains("ParlaMint") => Ok(Reader::ParlaMint),
+        "TEI" if namespace.contains("tei-c.org") || namespace.is_empty() => Ok(Reader::Frus),
+        other => Err(FormatError::Unrecognized {
+            path: path.to_owned(),
+            reason: format!(
+                "XML with root element <{other}>; opis reads TEI (FRUS, ParlaMint, its own), Akoma Ntoso and Wilson Center exports"
+            ),
+        }),
+    }
+}
+
 /// Reads `bytes` (the content of `path`) with `reader`, or the detected one.
 pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<Parsed> {
     let decoded = decode(path, bytes)?;
@@ -94,6 +133,10 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
         Reader::WilsonCsv => wilson::parse_csv(path, text)?,
         Reader::WilsonJsonl => wilson::parse_jsonl(path, text)?,
         Reader::WilsonApi => wilson::parse_api_json(path, text)?,
+        Reader::Frus => frus::parse_frus(path, text)?,
+        Reader::ParlaMint => parlamint::parse_parlamint(path, text)?,
+        Reader::AkomaNtoso => akoma::parse_akoma(path, text)?,
+        Reader::Tei => tei::parse_tei(path, text)?,
     };
     if documents.is_empty() {
         return Err(FormatError::Unrecognized { path: path.to_owned(), reason: "no documents found".into() });

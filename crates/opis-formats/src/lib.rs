@@ -2,7 +2,9 @@
 //!
 //! Data path: bytes → [`input::decode`] (UTF-8, else Windows-1252 with a diagnostic)
 //! → a reader (`record` for the plain-text Wilson Center record layout, `wilson`
-//! for the scraped CSV / JSON Lines exports and the Digital Archive API JSON)
+//! for the scraped CSV / JSON Lines exports and the Digital Archive API JSON,
+//! `frus`, `parlamint`, `akoma` and `tei` for XML, all over the shared [`xml`]
+//! pull parser)
 //! → [`extract`] (dates, archival references, citation parts, languages, body
 //! structure with speaker turns, notes, persons) → `Document`s with diagnostics.
 //!
@@ -11,12 +13,17 @@
 //! is not of its format at all (empty, binary, no record structure), and it never
 //! panics.
 
+pub mod akoma;
 pub mod detect;
 pub mod error;
 pub mod extract;
+pub mod frus;
 pub mod input;
+pub mod parlamint;
 pub mod record;
+pub mod tei;
 pub mod wilson;
+pub mod xml;
 
 pub use detect::{Reader, detect_reader, parse_bytes, parse_file};
 pub use error::FormatError;

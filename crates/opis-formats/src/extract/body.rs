@@ -21,11 +21,28 @@ use super::notes::take_markers;
 pub struct SourceLine {
     pub text: String,
     pub line: u32,
+    pub role: LineRole,
+}
+
+/// What a reader already knows about a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineRole {
+    /// A printed line: it may be half of a paragraph split by a page break.
+    #[default]
+    Line,
+    /// A whole paragraph from structured input (`<p>`): never joined to its neighbours.
+    Paragraph,
+    /// A heading the markup declares (`<head>`): always opens a section.
+    Heading,
 }
 
 impl SourceLine {
     pub fn new(text: impl Into<String>, line: u32) -> Self {
-        SourceLine { text: text.into(), line }
+        SourceLine { text: text.into(), line, role: LineRole::Line }
+    }
+
+    pub fn with_role(text: impl Into<String>, line: u32, role: LineRole) -> Self {
+        SourceLine { text: text.into(), line, role }
     }
 }
 
@@ -184,6 +201,7 @@ struct Unit {
     text: String,
     line: u32,
     notes: Vec<u32>,
+    role: LineRole,
 }
 
 /// Analyses the body lines of a document.
@@ -198,7 +216,7 @@ pub fn analyze_body(lines: &[SourceLine], title: &str, known_notes: &BTreeSet<u3
         .into_iter()
         .map(|u| {
             let (text, notes) = take_markers(&u.text, known_notes, &mut anchored);
-            Unit { text, line: u.line, notes }
+            Unit { text, line: u.line, notes, role: u.role }
         })
         .filter(|u| !u.text.is_empty() || !u.notes.is_empty())
         .collect();
@@ -228,22 +246,23 @@ fn split_units(lines: &[SourceLine]) -> Vec<Unit> {
             continue;
         }
         if let Some(prev) = units.last_mut() {
-            if joins_across_page_break(&prev.text, text) {
+            let joinable = prev.role == LineRole::Line && line.role == LineRole::Line;
+            if joinable && joins_across_page_break(&prev.text, text) {
                 prev.text.push(' ');
                 prev.text.push_str(text);
                 continue;
             }
         }
-        units.push(Unit { text: text.to_owned(), line: line.line, notes: vec![] });
+        units.push(Unit { text: text.to_owned(), line: line.line, notes: vec![], role: line.role });
     }
     let mut out = Vec::with_capacity(units.len());
     for unit in units {
         match ATTENDANCE_INSIDE.find(&unit.text) {
-            Some(m) if m.start() > 0 => {
+            Some(m) if m.start() > 0 && unit.role != LineRole::Heading => {
                 let cut = m.start() + 1;
                 let (head, tail) = unit.text.split_at(cut);
-                out.push(Unit { text: head.trim().to_owned(), line: unit.line, notes: vec![] });
-                out.push(Unit { text: tail.trim().to_owned(), line: unit.line, notes: vec![] });
+                out.push(Unit { text: head.trim().to_owned(), line: unit.line, notes: vec![], role: unit.role });
+                out.push(Unit { text: tail.trim().to_owned(), line: unit.line, notes: vec![], role: unit.role });
             }
             _ => out.push(unit),
         }
@@ -287,6 +306,12 @@ impl Builder {
 
     fn step(&mut self, unit: &Unit, next: Option<&Unit>, repeats_title: bool) {
         let text = unit.text.as_str();
+        if unit.role == LineRole::Heading {
+            self.flush_pending();
+            let (heading, presenters) = parse_heading(text).unwrap_or_else(|| (text.to_owned(), vec![]));
+            self.open_section(heading, presenters, unit);
+            return;
+        }
         if repeats_title {
             self.push(BlockKind::Paragraph, vec![], unit, text.to_owned());
             self.open_turn = false;
@@ -339,14 +364,7 @@ impl Builder {
             return;
         }
         if let Some((heading, presenters)) = parse_heading(text) {
-            self.sections.push(Section {
-                heading: Some(heading),
-                heading_notes: unit.notes.clone(),
-                presenters,
-                blocks: vec![],
-            });
-            self.fresh_heading = true;
-            self.open_turn = false;
+            self.open_section(heading, presenters, unit);
             return;
         }
         if self.open_turn {
@@ -358,6 +376,17 @@ impl Builder {
             return;
         }
         self.push(BlockKind::Paragraph, vec![], unit, text.to_owned());
+    }
+
+    fn open_section(&mut self, heading: String, presenters: Vec<String>, unit: &Unit) {
+        self.sections.push(Section {
+            heading: Some(heading),
+            heading_notes: unit.notes.clone(),
+            presenters,
+            blocks: vec![],
+        });
+        self.fresh_heading = true;
+        self.open_turn = false;
     }
 
     fn finish(&mut self) {

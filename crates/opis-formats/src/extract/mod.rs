@@ -42,6 +42,18 @@ pub fn fill_structure(
             Some(first.line),
         ));
     }
+    fill_structure_with_notes(doc, body_lines, notes, asserted_persons);
+}
+
+/// As [`fill_structure`], for readers whose notes are already parsed (TEI's inline
+/// `<note n>`: the reader leaves a `[n]` marker in the line where each note stood).
+pub fn fill_structure_with_notes(
+    doc: &mut Document,
+    body_lines: &[SourceLine],
+    mut notes: Vec<opis_model::Note>,
+    asserted_persons: &[String],
+) {
+    notes.iter_mut().for_each(notes::cite_in_note);
     let known: BTreeSet<u32> = notes.iter().map(|n| n.n).collect();
     let (body, anchored) = analyze_body(body_lines, &doc.title, &known);
     for section in &body.sections {

@@ -69,10 +69,6 @@ pub fn parse_note_list(lines: &[SourceLine]) -> (Vec<Note>, Vec<SourceLine>) {
             None => stray.push(line.clone()),
         }
     }
-    for note in &mut notes {
-        note.archival_refs = find_archival_refs(&note.text);
-        note.refs = find_note_refs(&note.text);
-    }
     (notes, stray)
 }
 
@@ -91,6 +87,19 @@ pub fn split_trailing_notes(lines: &[SourceLine]) -> (Vec<SourceLine>, Vec<Sourc
         return (lines.to_vec(), Vec::new());
     }
     (lines[..start].to_vec(), lines[start..].to_vec())
+}
+
+/// Fills what a note's text cites: archival references (unless the reader set
+/// them) and references to notes and documents (added to any the markup gave).
+pub fn cite_in_note(note: &mut Note) {
+    if note.archival_refs.is_empty() {
+        note.archival_refs = find_archival_refs(&note.text);
+    }
+    for r in find_note_refs(&note.text) {
+        if !note.refs.iter().any(|x| x.kind == r.kind && x.target == r.target) {
+            note.refs.push(r);
+        }
+    }
 }
 
 /// References to other notes ("see Note 78 supra", "Notes 12 and 14") and to other
@@ -186,7 +195,7 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<SourceLine> {
-        text.lines().enumerate().map(|(i, l)| SourceLine { text: l.to_owned(), line: i as u32 + 1 }).collect()
+        text.lines().enumerate().map(|(i, l)| SourceLine::new(l, i as u32 + 1)).collect()
     }
 
     #[test]

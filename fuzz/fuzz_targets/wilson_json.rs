@@ -1,0 +1,13 @@
+//! Fuzzes the JSON Lines and API JSON readers: any bytes give documents or a
+//! FormatError, never a panic.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use opis_formats::{Reader, parse_bytes};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = parse_bytes(Path::new("fuzz.jsonl"), data, Some(Reader::WilsonJsonl));
+    let _ = parse_bytes(Path::new("fuzz.json"), data, Some(Reader::WilsonApi));
+});
