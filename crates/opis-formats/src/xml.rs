@@ -309,3 +309,120 @@ mod tests {
         assert!(err.starts_with("t.xml:2: column"), "{err}");
     }
 }
+
+/// An element and everything inside it, for readers that work on one small
+/// element at a time (a document of a volume, a TEI file opis wrote).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<Node>,
+    /// 1-based line of the start tag.
+    pub line: u32,
+}
+
+/// A child of an element.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Element(Element),
+    Text(String),
+}
+
+impl Element {
+    /// Reads the element whose start tag was just returned by `reader.next()`.
+    pub fn read(reader: &mut XmlReader<'_>, name: &str, attrs: Vec<(String, String)>) -> Result<Element> {
+        let line = reader.line();
+        let mut stack = vec![Element { name: name.to_owned(), attrs, children: vec![], line }];
+        loop {
+            match reader.next()? {
+                None => return Err(reader.error_at(reader.text.len(), "the document ends inside an element")),
+                Some(XmlEvent::Start { name, attrs }) => {
+                    let line = reader.line();
+                    stack.push(Element { name: name.into_owned(), attrs, children: vec![], line });
+                }
+                Some(XmlEvent::Text(t)) => {
+                    stack.last_mut().expect("an open element").children.push(Node::Text(t.into_owned()))
+                }
+                Some(XmlEvent::End { .. }) => {
+                    let done = stack.pop().expect("an open element");
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(done)),
+                        None => return Ok(done),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a whole document's root element.
+    pub fn parse_document(path: &Path, text: &str) -> Result<Element> {
+        let mut reader = XmlReader::new(path, text);
+        loop {
+            match reader.next()? {
+                Some(XmlEvent::Start { name, attrs }) => return Element::read(&mut reader, &name, attrs),
+                Some(_) => continue,
+                None => return Err(reader.error_at(text.len(), "no root element")),
+            }
+        }
+    }
+
+    pub fn local_name(&self) -> &str {
+        local(&self.name)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        attr(&self.attrs, name)
+    }
+
+    /// Child elements.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|c| match c {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    /// The first child element with this local name.
+    pub fn child(&self, local_name: &str) -> Option<&Element> {
+        self.elements().find(|e| e.local_name() == local_name)
+    }
+
+    /// Child elements with this local name.
+    pub fn children_named<'s>(&'s self, local_name: &'s str) -> impl Iterator<Item = &'s Element> + 's {
+        self.elements().filter(move |e| e.local_name() == local_name)
+    }
+
+    /// All text inside, as written (no whitespace collapsing).
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        self.collect_text(&mut out);
+        out
+    }
+
+    fn collect_text(&self, out: &mut String) {
+        for c in &self.children {
+            match c {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => e.collect_text(out),
+            }
+        }
+    }
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

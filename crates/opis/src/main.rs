@@ -25,7 +25,8 @@ enum Command {
     Parse {
         /// The file to read (a Wilson Center record, CSV or JSON Lines export, or API JSON).
         file: PathBuf,
-        /// What to print: the model as JSON (JSON Lines for several documents), or a readable outline.
+        /// What to print: the model as JSON (JSON Lines for several documents), TEI P5 (one
+        /// file per document; several are separated by a blank line), or a readable outline.
         #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
         format: OutputFormat,
         /// Force a reader instead of detecting one: record, wilson-csv, wilson-jsonl, wilson-api.
@@ -40,6 +41,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Json,
+    Tei,
     Text,
 }
 
@@ -82,6 +84,10 @@ fn run(cli: Cli) -> Result<()> {
                 match format {
                     OutputFormat::Json => {
                         serde_json::to_writer(&mut out, doc).context("writing JSON")?;
+                        writeln!(out)?;
+                    }
+                    OutputFormat::Tei => {
+                        out.write_all(opis_formats::tei::write_tei(doc).as_bytes())?;
                         writeln!(out)?;
                     }
                     OutputFormat::Text => {

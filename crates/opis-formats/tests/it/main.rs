@@ -2,6 +2,7 @@
 //! One test binary with modules, to keep link time down.
 
 mod seed;
+mod tei;
 mod variants;
 mod wilson_exports;
 
