@@ -82,7 +82,7 @@ static HEADING_WITH_PRESENTERS: LazyLock<Regex> = LazyLock::new(|| {
 
 static ATTENDANCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(those taking part|those present|taking part|present|also present|attending|attended|in attendance|participants|participating)\s*:\s*(.+)$",
+        r"(?i)^((?:those taking part|those present|taking part|present|also present|attending|attended|in attendance|participants|participating)(?:\s+(?:on|from|of|for)\s+[^:]{1,40})?)\s*:\s*(.+)$",
     )
     .unwrap()
 });
@@ -105,6 +105,39 @@ static NAME_DASH_ITEM: LazyLock<Regex> = LazyLock::new(|| {
 
 static ENUMERATED_ITEM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[•·▪◦*–—-]|\d{1,2}[.)]|[a-z][)]|\([a-z0-9]{1,2}\))\s+\S").unwrap());
+
+static LABELLED_FIELD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{L}+(?:\s\p{L}+)?:\s").unwrap());
+
+/// First words of agenda items that are printed with a final period.
+const AGENDA_OPENERS: &[&str] = &[
+    "On",
+    "About",
+    "Concerning",
+    "Regarding",
+    "Re",
+    "Information",
+    "Consideration",
+    "Report",
+    "Reports",
+    "Question",
+    "Questions",
+    "Discussion",
+    "Item",
+    "Point",
+    "Draft",
+    "Proposal",
+    "Proposals",
+    "Approval",
+    "Adoption",
+    "Appointment",
+    "Results",
+    "Issues",
+    "Matters",
+    "Miscellaneous",
+    "Communication",
+    "Statement",
+    "Reception",
+];
 
 /// Words that make a line a sentence rather than a heading.
 const FINITE_VERBS: &[&str] = &[
@@ -292,7 +325,14 @@ impl Builder {
     fn push(&mut self, kind: BlockKind, speakers: Vec<String>, unit: &Unit, text: String) {
         self.fresh_heading = false;
         self.open_turn = kind == BlockKind::Turn;
-        self.section().blocks.push(Block { kind, speakers, text, notes: unit.notes.clone(), line: Some(unit.line) });
+        self.section().blocks.push(Block {
+            kind,
+            speakers,
+            text,
+            notes: unit.notes.clone(),
+            line: Some(unit.line),
+            ..Default::default()
+        });
     }
 
     /// A speaker heading that found no paragraph to head stays as printed.
@@ -384,6 +424,7 @@ impl Builder {
             heading_notes: unit.notes.clone(),
             presenters,
             blocks: vec![],
+            ..Default::default()
         });
         self.fresh_heading = true;
         self.open_turn = false;
@@ -508,12 +549,25 @@ fn looks_like_heading(text: &str) -> bool {
     if !first.is_uppercase() {
         return false;
     }
+    // "Subject: …", "Here: …": a labelled field of a memorandum, not a heading.
+    if LABELLED_FIELD.is_match(text) {
+        return false;
+    }
+    // A heading that ends like a sentence must open like an agenda item ("On …",
+    // "Information from …"); otherwise it is a short sentence.
+    if text.ends_with('.') {
+        let first_word = text.split_whitespace().next().unwrap_or("");
+        if !AGENDA_OPENERS.contains(&first_word) {
+            return false;
+        }
+    }
     let body = text.trim_end_matches('.');
     if body.contains(['?', '!', ';', '"', '“', '”']) || body.ends_with([',', '-', '–', ':']) {
         return false;
     }
     let words: Vec<&str> = body.split_whitespace().collect();
-    if words.len() > 16 || words.iter().all(|w| w.chars().count() == 1) {
+    let spaced_letters = words.windows(4).any(|w| w.iter().all(|x| x.chars().count() == 1));
+    if words.len() > 16 || spaced_letters || words.iter().all(|w| w.chars().count() == 1) {
         return false;
     }
     // A period inside the heading is only allowed after an abbreviation or initial.
@@ -598,6 +652,8 @@ mod tests {
             "M e m o r a n d u m",
             "MD J. Bitterlich          Bonn, 31 October 1997",
             "here: essential topics and results",
+            "Subject: Chancellor's Meeting with Russian President Yeltsin on 17 April 1997 in Baden-Baden",
+            "President Yeltsin and the Chancellor agreed to publicly announce their intention at the press meeting.",
         ] {
             assert!(!looks_like_heading(s), "{s}");
         }

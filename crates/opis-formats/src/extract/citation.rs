@@ -11,20 +11,20 @@ static COMPILER: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
-static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bpublished\s+in\s+([^\n]+)").unwrap());
+static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)published\s+in\s+([^\n]+)").unwrap());
 
 static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s<>"')\]]+"#).unwrap());
 
 static CONTRIBUTED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:contributed|transcribed|translated|obtained|donated)(?:,?\s*(?:and\s+)?(?:contributed|transcribed|translated|obtained))*\s+(?:for\s+[^.]*?\s+)?by\s+([^.;\n]+)",
+        r"(?i)(?-u:\b)(?:contributed|transcribed|translated|obtained|donated)(?:,?\s*(?:and\s+)?(?:contributed|transcribed|translated|obtained))*\s+(?:for\s+[^.]*?\s+)?by\s+([^.;\n]+)",
     )
     .unwrap()
 });
 
 static CLASSIFICATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b((?:Top Secret|Strictly Secret|Secret|Confidential|Limited Official Use|Official Use Only|Restricted|Unclassified)(?:[;,]\s*(?:Priority|Niact|Immediate|Eyes Only|Nodis|Exdis|Limdis|Urgent|Flash))*)\b",
+        r"(?-u:\b)((?:Top Secret|Strictly Secret|Secret|Confidential|Limited Official Use|Official Use Only|Restricted|Unclassified)(?:[;,]\s*(?:Priority|Niact|Immediate|Eyes Only|Nodis|Exdis|Limdis|Urgent|Flash))*)(?-u:\b)",
     )
     .unwrap()
 });

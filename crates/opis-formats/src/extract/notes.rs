@@ -19,12 +19,12 @@ static NOTE_START: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:\[(\d{1,3})\]|\((\d{1,3})\)|(\d{1,3})\.?)\s+(\S.*)$").unwrap());
 
 static NOTE_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:[Nn]otes?|[Ff]ootnotes?|[Nn]n?\.)\s+(\d{1,4}(?:(?:\s*,\s*|\s+and\s+|\s*[-–]\s*)\d{1,4})*)")
+    Regex::new(r"(?-u:\b)(?:[Nn]otes?|[Ff]ootnotes?|[Nn]n?\.)\s+(\d{1,4}(?:(?:\s*,\s*|\s+and\s+|\s*[-–]\s*)\d{1,4})*)")
         .unwrap()
 });
 
 static DOCUMENT_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:[Dd]ocuments?|[Dd]ocs?\.)\s+(?:[Nn]os?\.|[Nn]umbers?|#)\s*(\d{1,5}[a-z]?)").unwrap()
+    Regex::new(r"(?-u:\b)(?:[Dd]ocuments?|[Dd]ocs?\.)\s+(?:[Nn]os?\.|[Nn]umbers?|#)\s*(\d{1,5}[a-z]?)").unwrap()
 });
 
 /// Parses the lines after a notes header into notes.

@@ -17,20 +17,20 @@ const SURNAME: &str = r"\p{Lu}\p{Ll}[\p{L}'’]*(?:-\p{Lu}\p{Ll}[\p{L}'’]*)?";
 
 static COMRADES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(?:Cdes?\.|Comrades?)\s+({SURNAME}(?:\s+{SURNAME})?(?:\s*,\s*{SURNAME})*(?:\s*,?\s+and\s+{SURNAME})?)"
+        r"(?:^|[^\p{{L}}\p{{N}}])(?:Cdes?\.|Comrades?)\s+({SURNAME}(?:\s+{SURNAME})?(?:\s*,\s*{SURNAME})*(?:\s*,?\s+and\s+{SURNAME})?)"
     ))
     .unwrap()
 });
 
 static TITLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(?:Marshal|General|Colonel|Admiral|Prime Minister|President|Premier|Ambassador|Secretary|Chancellor|Minister|Chairman|Mr\.|Mrs\.|Ms\.|Dr\.|Professor|Prof\.)\s+((?:\p{{Lu}}\.\s*)*{SURNAME}(?:\s+{SURNAME}){{0,2}})"
+        r"(?:^|[^\p{{L}}\p{{N}}])(?:Marshal|General|Colonel|Admiral|Prime Minister|President|Premier|Ambassador|Secretary|Chancellor|Minister|Chairman|Mr\.|Mrs\.|Ms\.|Dr\.|Professor|Prof\.)\s+((?:\p{{Lu}}\.\s*)*{SURNAME}(?:\s+{SURNAME}){{0,2}})"
     ))
     .unwrap()
 });
 
 static INITIALS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"\b((?:\p{{Lu}}\.\s?){{1,3}}{SURNAME})")).unwrap());
+    LazyLock::new(|| Regex::new(&format!(r"(?:^|[^\p{{L}}\p{{N}}])((?:\p{{Lu}}\.\s?){{1,3}}{SURNAME})")).unwrap());
 
 static LIST_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^({SURNAME}(?:\s+{SURNAME})?)\s*[-–—]")).unwrap());
@@ -220,8 +220,9 @@ impl<'a> WordCounts<'a> {
             }
             words.push(""); // texts do not run into each other
         }
+        // Names are capitalised: counting only such words keeps hashing off the hot path.
         let mut single = HashMap::new();
-        for w in &words {
+        for w in words.iter().filter(|w| w.starts_with(char::is_uppercase)) {
             *single.entry(*w).or_insert(0) += 1;
         }
         WordCounts { words, single }
@@ -252,6 +253,7 @@ mod tests {
                     text: "Agrees with what Cde. Shepilov has said. Marshal Ivan Konev's troops.".into(),
                     notes: vec![],
                     line: None,
+                    ..Default::default()
                 }],
                 ..Default::default()
             }],
