@@ -99,17 +99,19 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
     let mut title_parts = Vec::new();
     for line in &header {
         let t = line.text.trim();
-        if doc.date.is_none() && title_parts.is_empty() {
-            if let Some(d) = date::parse_date(t) {
-                doc.date = Some(d);
-                continue;
-            }
+        if doc.date.is_none()
+            && title_parts.is_empty()
+            && let Some(d) = date::parse_date(t)
+        {
+            doc.date = Some(d);
+            continue;
         }
-        if doc.date.is_none() && !title_parts.is_empty() {
-            if let Some(d) = date::parse_date(t) {
-                doc.date = Some(d);
-                continue;
-            }
+        if doc.date.is_none()
+            && !title_parts.is_empty()
+            && let Some(d) = date::parse_date(t)
+        {
+            doc.date = Some(d);
+            continue;
         }
         title_parts.push(t);
     }
@@ -158,10 +160,10 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
                         break;
                     };
                     let kind = c[1].to_lowercase();
-                    if let Some(lang) = c.get(2).and_then(|m| language::language_code(m.as_str().trim())) {
-                        if kind == "translation" || kind == "transcript" || doc.language.is_empty() {
-                            doc.language = lang.to_owned();
-                        }
+                    if let Some(lang) = c.get(2).and_then(|m| language::language_code(m.as_str().trim()))
+                        && (kind == "translation" || kind == "transcript" || doc.language.is_empty())
+                    {
+                        doc.language = lang.to_owned();
                     }
                     rest = tail;
                 }
@@ -268,19 +270,17 @@ fn split_layout(text: &str) -> Layout {
             layout.saw_notes_header = true;
             continue;
         }
-        if !in_body {
-            if let Some(c) = LABEL.captures(trimmed) {
-                let field = Field::from_label(&c[1]);
-                let mut lines = Vec::new();
-                if !c[2].trim().is_empty() {
-                    lines.push(SourceLine::new(c[2].trim(), line_no));
-                }
-                layout.fields.push((field, lines));
-                current = Some(layout.fields.len() - 1);
-                in_body = field == Field::Contents;
-                short_field_done = false;
-                continue;
+        if !in_body && let Some(c) = LABEL.captures(trimmed) {
+            let field = Field::from_label(&c[1]);
+            let mut lines = Vec::new();
+            if !c[2].trim().is_empty() {
+                lines.push(SourceLine::new(c[2].trim(), line_no));
             }
+            layout.fields.push((field, lines));
+            current = Some(layout.fields.len() - 1);
+            in_body = field == Field::Contents;
+            short_field_done = false;
+            continue;
         }
         match current {
             None => layout.header.push(SourceLine::new(clean, line_no)),

@@ -706,6 +706,7 @@ fn read_section(div: &Element) -> Section {
                         text,
                         notes,
                         line: source_line(item),
+                        ..Default::default()
                     });
                 }
             }
@@ -718,7 +719,7 @@ fn read_section(div: &Element) -> Section {
                 };
                 // An empty <p/> only stands where TEI requires content in an empty body.
                 if !text.is_empty() || !notes.is_empty() {
-                    section.blocks.push(Block { kind, speakers: vec![], text, notes, line: source_line(el) });
+                    section.blocks.push(Block { kind, text, notes, line: source_line(el), ..Default::default() });
                 }
             }
             ("sp", _) => {
@@ -739,6 +740,7 @@ fn read_section(div: &Element) -> Section {
                     text: paragraphs.join("\n\n"),
                     notes,
                     line: source_line(el),
+                    ..Default::default()
                 });
             }
             _ => {}

@@ -128,10 +128,10 @@ fn list_cell(cell: &str) -> Vec<String> {
     if cell.is_empty() {
         return Vec::new();
     }
-    if cell.starts_with('[') {
-        if let Ok(items) = serde_json::from_str::<Vec<String>>(cell) {
-            return items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-        }
+    if cell.starts_with('[')
+        && let Ok(items) = serde_json::from_str::<Vec<String>>(cell)
+    {
+        return items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
     }
     vec![cell.to_owned()]
 }

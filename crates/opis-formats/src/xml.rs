@@ -109,6 +109,8 @@ impl<'a> XmlReader<'a> {
     }
 
     /// The next event, or `None` at the end of the document.
+    // Not an Iterator: an error ends the stream, and `?` reads better than `Option<Result>`.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<XmlEvent<'a>>> {
         if let Some(ev) = self.pending.take() {
             return Ok(Some(ev));

@@ -94,7 +94,10 @@ fn a_marker_without_a_note_is_reported_with_its_line() {
     assert!(out.status.success());
     let line = broken.lines().position(|l| l.contains("as a whole.(33)")).unwrap() + 1;
     let err = stderr(&out);
-    assert!(err.contains(&format!("{}:{line}: warning[marker-without-note]: note marker (33)", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:{line}: warning[marker-without-note]: note marker (33)", path.display())),
+        "{err}"
+    );
 }
 
 #[test]
@@ -114,7 +117,10 @@ fn missing_file() {
 
 #[test]
 fn text_that_is_not_a_record() {
-    assert_refused(&scratch("letter.txt", b"Dear Sir,\n\nthis is a plain letter with no record fields.\n"), "expected a Wilson Center record");
+    assert_refused(
+        &scratch("letter.txt", b"Dear Sir,\n\nthis is a plain letter with no record fields.\n"),
+        "expected a Wilson Center record",
+    );
 }
 
 #[test]

@@ -542,7 +542,7 @@ fn parse_heading(text: &str) -> Option<(String, Vec<String>)> {
 
 fn looks_like_heading(text: &str) -> bool {
     let chars = text.chars().count();
-    if chars < 3 || chars > 120 || text.contains("  ") || text.contains('\t') {
+    if !(3..=120).contains(&chars) || text.contains("  ") || text.contains('\t') {
         return false;
     }
     let first = text.chars().next().unwrap_or(' ');

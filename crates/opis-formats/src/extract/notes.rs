@@ -112,15 +112,15 @@ pub fn find_note_refs(text: &str) -> Vec<NoteRef> {
         let numbers: Vec<&str> = list.split(|ch: char| !ch.is_ascii_digit()).filter(|s| !s.is_empty()).collect();
         // "Notes 12-14" is a range; anything else is a list.
         let is_range = numbers.len() == 2 && list.contains(['-', '–']);
-        if is_range {
-            if let (Ok(a), Ok(b)) = (numbers[0].parse::<u32>(), numbers[1].parse::<u32>()) {
-                if a < b && b - a < 50 {
-                    for n in a..=b {
-                        refs.push(NoteRef { kind: RefKind::Note, target: n.to_string(), text: whole.clone() });
-                    }
-                    continue;
-                }
+        if is_range
+            && let (Ok(a), Ok(b)) = (numbers[0].parse::<u32>(), numbers[1].parse::<u32>())
+            && a < b
+            && b - a < 50
+        {
+            for n in a..=b {
+                refs.push(NoteRef { kind: RefKind::Note, target: n.to_string(), text: whole.clone() });
             }
+            continue;
         }
         for n in numbers {
             refs.push(NoteRef { kind: RefKind::Note, target: n.to_owned(), text: whole.clone() });

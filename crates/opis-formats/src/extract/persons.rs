@@ -98,10 +98,10 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
             for s in &b.speakers {
                 add(&speaker_display(s), true);
             }
-            if b.kind == BlockKind::ListItem {
-                if let Some(c) = LIST_NAME.captures(&b.text) {
-                    add(&c[1], true);
-                }
+            if b.kind == BlockKind::ListItem
+                && let Some(c) = LIST_NAME.captures(&b.text)
+            {
+                add(&c[1], true);
             }
         }
     }
@@ -191,7 +191,7 @@ fn inverted_to_natural(name: &str) -> String {
 }
 
 fn surname_of(form: &str) -> String {
-    form.split_whitespace().filter(|w| !w.ends_with('.')).last().unwrap_or("").trim_end_matches(['\'', '’']).to_owned()
+    form.split_whitespace().rfind(|w| !w.ends_with('.')).unwrap_or("").trim_end_matches(['\'', '’']).to_owned()
 }
 
 fn all_texts(doc: &Document) -> impl Iterator<Item = &str> {

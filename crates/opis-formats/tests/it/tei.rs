@@ -112,6 +112,7 @@ fn block_strategy() -> impl Strategy<Value = Block> {
             text,
             notes,
             line,
+            ..Default::default()
         })
 }
 
@@ -130,7 +131,7 @@ proptest! {
             kind: "record".into(),
             language: "en".into(),
             summary,
-            sections: vec![Section { heading, heading_notes: vec![], presenters: vec!["Molotov".into()], blocks }],
+            sections: vec![Section { heading, presenters: vec!["Molotov".into()], blocks, ..Default::default() }],
             notes: note_texts.into_iter().enumerate().map(|(i, text)| Note {
                 n: i as u32 + 1, text, archival_refs: vec![], refs: vec![], line: None,
             }).collect(),

@@ -14,8 +14,11 @@ fn seed_text() -> String {
     std::fs::read_to_string(seed_path()).unwrap()
 }
 
+/// Turn speakers, anchored notes, headings, note count, title.
+type Structure = (Vec<Vec<String>>, Vec<u32>, Vec<Option<String>>, usize, String);
+
 /// The structure two parses of the same document must share.
-fn structure(doc: &Document) -> (Vec<Vec<String>>, Vec<u32>, Vec<Option<String>>, usize, String) {
+fn structure(doc: &Document) -> Structure {
     let anchored: Vec<u32> = crate::all_blocks(doc).flat_map(|b| b.notes.clone()).collect();
     let headings = doc.sections.iter().map(|s| s.heading.clone()).collect();
     (turn_speakers(doc), anchored, headings, doc.notes.len(), doc.title.clone())
