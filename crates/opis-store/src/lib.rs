@@ -1,0 +1,135 @@
+//! The opis store: the source of truth for documents, their versions, and the
+//! facts about them that are queried (turns, notes, archival references, persons,
+//! collections).
+//!
+//! [`Store`] is the interface; [`SqliteStore`] is the embedded implementation
+//! (one SQLite file in WAL mode in the data folder). A PostgreSQL implementation
+//! follows the same trait. Nothing outside this crate writes SQL.
+//!
+//! Invariants:
+//! - Every write of documents is one transaction: a batch lands whole or not at
+//!   all, whatever kills the process.
+//! - A document whose content hash is unchanged writes nothing; a changed one
+//!   becomes a new version and the old version stays readable.
+//! - Every write appends to a change log (`changes`, a monotonically increasing
+//!   sequence written in the same transaction), which the search index follows to
+//!   stay current and to catch up after a crash.
+
+mod migrations;
+mod sqlite;
+mod time;
+
+use opis_model::Document;
+
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the data folder {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("stored document {id} version {version} is not valid JSON for the model: {source}")]
+    Corrupt {
+        id: String,
+        version: u32,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "the data folder was written by a newer opis (schema version {found}, this build knows up to {known}); upgrade opis"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where a document came from, kept with each version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The file it was read from.
+    pub source_path: String,
+}
+
+/// What storing one document did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A document id not seen before: version 1.
+    New,
+    /// The content changed: a new version was written, the old one kept.
+    Changed { version: u32 },
+    /// Same content hash as the current version: nothing written.
+    Unchanged,
+}
+
+/// A document as stored: the model plus its version and bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDocument {
+    pub document: Document,
+    pub version: u32,
+    pub content_hash: String,
+    /// When this version was written (UTC, RFC 3339).
+    pub updated_at: String,
+    pub source_path: Option<String>,
+}
+
+/// One version of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub content_hash: String,
+    pub created_at: String,
+    pub source_path: Option<String>,
+}
+
+/// Counts over the whole store (the model's `Stats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub documents: u64,
+    pub turns: u64,
+    pub notes: u64,
+    pub persons: u64,
+    pub collections: std::collections::BTreeMap<String, u64>,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub doc_id: String,
+    pub version: u32,
+}
+
+/// The store interface: SQLite today, PostgreSQL later, tested alike.
+pub trait Store {
+    /// Stores a batch of documents in one transaction and says what happened to each.
+    fn put_batch(&mut self, batch: &[(Document, Provenance)]) -> Result<Vec<PutOutcome>>;
+    /// The current version of a document.
+    fn document(&self, id: &str) -> Result<Option<StoredDocument>>;
+    /// Every version of a document, oldest first.
+    fn versions(&self, id: &str) -> Result<Vec<VersionInfo>>;
+    /// One version of a document.
+    fn version(&self, id: &str, version: u32) -> Result<Option<Document>>;
+    /// Calls `f` with every current document, in id order.
+    fn for_each_document(&self, f: &mut dyn FnMut(StoredDocument) -> Result<()>) -> Result<()>;
+    /// Every document id with its current version, in id order.
+    fn ids_and_versions(&self) -> Result<Vec<(String, u32)>>;
+    /// Changes after `seq`, oldest first, at most `limit`.
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>>;
+    /// The last change's sequence number (0 for an empty store).
+    fn last_change(&self) -> Result<i64>;
+    fn stats(&self) -> Result<Stats>;
+}
+
+/// The content hash of a document: SHA-256 of its JSON, hex.
+pub fn content_hash(doc: &Document) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(doc).expect("a Document always serializes");
+    let digest = Sha256::digest(&json);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,107 @@
+//! Versioned schema migrations, applied in order when a store is opened. The
+//! schema version lives in SQLite's `user_version`; each migration runs in its own
+//! transaction with the version bump, so a crash leaves a schema that is whole.
+
+use rusqlite::Connection;
+
+use crate::{Result, StoreError};
+
+/// The migrations, in order; migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: documents with their versions, the queried facts, and the change log.
+    r#"
+    CREATE TABLE documents (
+        id           TEXT PRIMARY KEY,
+        version      INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        language     TEXT NOT NULL,
+        collection   TEXT,
+        date_from    TEXT,
+        date_to      TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX documents_collection ON documents (collection);
+    CREATE INDEX documents_date ON documents (date_from, date_to);
+
+    CREATE TABLE versions (
+        doc_id       TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        json         TEXT NOT NULL,
+        source_path  TEXT,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (doc_id, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE turns (
+        doc_id   TEXT NOT NULL,
+        turn     INTEGER NOT NULL,
+        section  INTEGER NOT NULL,
+        speakers TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        PRIMARY KEY (doc_id, turn)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE notes (
+        doc_id TEXT NOT NULL,
+        ord    INTEGER NOT NULL,
+        n      INTEGER NOT NULL,
+        text   TEXT NOT NULL,
+        PRIMARY KEY (doc_id, ord)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE archival_refs (
+        doc_id  TEXT NOT NULL,
+        note    INTEGER,
+        archive TEXT NOT NULL,
+        fond    TEXT,
+        opis    TEXT,
+        papka   TEXT,
+        delo    TEXT,
+        leaves  TEXT,
+        file    TEXT,
+        box     TEXT,
+        folder  TEXT,
+        text    TEXT NOT NULL
+    );
+    CREATE INDEX archival_refs_doc ON archival_refs (doc_id);
+    CREATE INDEX archival_refs_file ON archival_refs (archive, fond, opis, delo);
+
+    CREATE TABLE persons (
+        doc_id   TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        mentions INTEGER NOT NULL,
+        variants TEXT NOT NULL
+    );
+    CREATE INDEX persons_doc ON persons (doc_id);
+    CREATE INDEX persons_name ON persons (name);
+
+    CREATE TABLE changes (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id  TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at      TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`SCHEMA_VERSION`], refusing one written by a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found, known: SCHEMA_VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

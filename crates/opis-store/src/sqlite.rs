@@ -1,0 +1,330 @@
+//! The embedded store: one SQLite database in WAL mode in the data folder.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use opis_model::{ArchivalRef, BlockKind, Document};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::{
+    Change, Provenance, PutOutcome, Result, Stats, Store, StoreError, StoredDocument, VersionInfo, content_hash,
+    migrations, time,
+};
+
+/// The store's file inside the data folder.
+pub const STORE_FILE: &str = "store.sqlite3";
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, running migrations.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::Io { path: data_dir.to_owned(), source })?;
+        let path = data_dir.join(STORE_FILE);
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        // WAL: readers never block the writer and a killed writer leaves the last
+        // committed state. NORMAL sync is safe against process crashes in WAL mode.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn put_one(tx: &rusqlite::Transaction<'_>, doc: &Document, prov: &Provenance, now: &str) -> Result<PutOutcome> {
+        let hash = content_hash(doc);
+        let current: Option<(u32, String)> = tx
+            .prepare_cached("SELECT version, content_hash FROM documents WHERE id = ?1")?
+            .query_row([&doc.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (version, outcome) = match &current {
+            Some((_, h)) if *h == hash => return Ok(PutOutcome::Unchanged),
+            Some((v, _)) => (v + 1, PutOutcome::Changed { version: v + 1 }),
+            None => (1, PutOutcome::New),
+        };
+        let json = serde_json::to_string(doc).expect("a Document always serializes");
+        tx.prepare_cached(
+            "INSERT INTO versions (doc_id, version, content_hash, json, source_path, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![doc.id, version, hash, json, prov.source_path, now])?;
+        let (date_from, date_to) = match &doc.date {
+            Some(d) => (Some(d.from.as_str()), Some(d.to.as_str())),
+            None => (None, None),
+        };
+        tx.prepare_cached(
+            "INSERT INTO documents (id, version, content_hash, title, kind, language, collection, date_from, date_to,
+                                    created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, content_hash = excluded.content_hash,
+                title = excluded.title, kind = excluded.kind, language = excluded.language,
+                collection = excluded.collection, date_from = excluded.date_from, date_to = excluded.date_to,
+                updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            doc.id,
+            version,
+            hash,
+            doc.title,
+            doc.kind,
+            doc.language,
+            doc.collection,
+            date_from,
+            date_to,
+            now
+        ])?;
+        Self::write_facts(tx, doc)?;
+        tx.prepare_cached("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)")?
+            .execute(params![doc.id, version, now])?;
+        Ok(outcome)
+    }
+
+    /// Replaces the queried facts of a document (turns, notes, references, persons).
+    fn write_facts(tx: &rusqlite::Transaction<'_>, doc: &Document) -> Result<()> {
+        for table in ["turns", "notes", "archival_refs", "persons"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?.execute([&doc.id])?;
+        }
+        let mut turn = 0u32;
+        for (s, section) in doc.sections.iter().enumerate() {
+            for b in section.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
+                tx.prepare_cached("INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![doc.id, turn, s as u32, b.speakers.join("; "), b.text])?;
+                turn += 1;
+            }
+        }
+        for (ord, note) in doc.notes.iter().enumerate() {
+            tx.prepare_cached("INSERT INTO notes (doc_id, ord, n, text) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![doc.id, ord as u32, note.n, note.text])?;
+            for r in &note.archival_refs {
+                insert_ref(tx, &doc.id, Some(note.n), r)?;
+            }
+        }
+        for r in &doc.archival_refs {
+            insert_ref(tx, &doc.id, None, r)?;
+        }
+        for p in &doc.persons {
+            tx.prepare_cached("INSERT INTO persons (doc_id, name, mentions, variants) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![doc.id, p.name, p.mentions, p.variants.join("; ")])?;
+        }
+        Ok(())
+    }
+
+    fn parse_json(id: &str, version: u32, json: &str) -> Result<Document> {
+        serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id: id.to_owned(), version, source })
+    }
+}
+
+fn insert_ref(tx: &rusqlite::Transaction<'_>, doc_id: &str, note: Option<u32>, r: &ArchivalRef) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box, folder, text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![doc_id, note, r.archive, r.fond, r.opis, r.papka, r.delo, r.leaves, r.file, r.r#box, r.folder, r.text])?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn put_batch(&mut self, batch: &[(Document, Provenance)]) -> Result<Vec<PutOutcome>> {
+        let now = time::now_rfc3339();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (doc, prov) in batch {
+            outcomes.push(Self::put_one(&tx, doc, prov, &now)?);
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn document(&self, id: &str) -> Result<Option<StoredDocument>> {
+        let row: Option<(u32, String, String, String, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT d.version, d.content_hash, d.updated_at, v.json, v.source_path
+                 FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+                 WHERE d.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        row.map(|(version, content_hash, updated_at, json, source_path)| {
+            Ok(StoredDocument {
+                document: Self::parse_json(id, version, &json)?,
+                version,
+                content_hash,
+                updated_at,
+                source_path,
+            })
+        })
+        .transpose()
+    }
+
+    fn versions(&self, id: &str) -> Result<Vec<VersionInfo>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, content_hash, created_at, source_path FROM versions WHERE doc_id = ?1 ORDER BY version",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(VersionInfo { version: r.get(0)?, content_hash: r.get(1)?, created_at: r.get(2)?, source_path: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn version(&self, id: &str, version: u32) -> Result<Option<Document>> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM versions WHERE doc_id = ?1 AND version = ?2")?
+            .query_row(params![id, version], |r| r.get(0))
+            .optional()?;
+        json.map(|j| Self::parse_json(id, version, &j)).transpose()
+    }
+
+    fn for_each_document(&self, f: &mut dyn FnMut(StoredDocument) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path
+             FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+             ORDER BY d.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let version: u32 = r.get(1)?;
+            let json: String = r.get(4)?;
+            f(StoredDocument {
+                document: Self::parse_json(&id, version, &json)?,
+                version,
+                content_hash: r.get(2)?,
+                updated_at: r.get(3)?,
+                source_path: r.get(5)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn ids_and_versions(&self) -> Result<Vec<(String, u32)>> {
+        let mut stmt = self.conn.prepare("SELECT id, version FROM documents ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT seq, doc_id, version FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| {
+            Ok(Change { seq: r.get(0)?, doc_id: r.get(1)?, version: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn last_change(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let count = |sql: &str| -> Result<u64> { Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        let mut stats = Stats {
+            documents: count("SELECT COUNT(*) FROM documents")?,
+            turns: count("SELECT COUNT(*) FROM turns")?,
+            notes: count("SELECT COUNT(*) FROM notes")?,
+            persons: count("SELECT COUNT(DISTINCT name) FROM persons")?,
+            ..Default::default()
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT COALESCE(collection, ''), COUNT(*) FROM documents GROUP BY COALESCE(collection, '') ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (name, n) = row?;
+            stats.collections.insert(name, n as u64);
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opis_model::{Block, DocDate, Section};
+
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "opis-store-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn doc(id: &str, text: &str) -> Document {
+        Document {
+            id: id.into(),
+            title: format!("Title of {id}"),
+            kind: "record".into(),
+            language: "en".into(),
+            date: Some(DocDate { text: "1956".into(), from: "1956-01-01".into(), to: "1956-12-31".into() }),
+            sections: vec![Section {
+                blocks: vec![Block {
+                    kind: BlockKind::Turn,
+                    speakers: vec!["Zhukov".into()],
+                    text: text.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn prov() -> Provenance {
+        Provenance { source_path: "x.txt".into() }
+    }
+
+    #[test]
+    fn versions_are_kept_and_unchanged_content_writes_nothing() {
+        let dir = scratch();
+        let mut store = SqliteStore::open(&dir).unwrap();
+        assert_eq!(store.put_batch(&[(doc("a", "one"), prov())]).unwrap(), vec![PutOutcome::New]);
+        let seq = store.last_change().unwrap();
+        assert_eq!(store.put_batch(&[(doc("a", "one"), prov())]).unwrap(), vec![PutOutcome::Unchanged]);
+        assert_eq!(store.last_change().unwrap(), seq, "an unchanged document writes no change");
+        assert_eq!(store.put_batch(&[(doc("a", "two"), prov())]).unwrap(), vec![PutOutcome::Changed { version: 2 }]);
+        let current = store.document("a").unwrap().unwrap();
+        assert_eq!(current.version, 2);
+        assert_eq!(current.document.sections[0].blocks[0].text, "two");
+        assert_eq!(store.version("a", 1).unwrap().unwrap().sections[0].blocks[0].text, "one");
+        assert_eq!(store.versions("a").unwrap().iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+        let stats = store.stats().unwrap();
+        assert_eq!((stats.documents, stats.turns), (1, 1));
+        assert_eq!(store.changes_since(0, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn reopening_keeps_everything_and_does_not_migrate_twice() {
+        let dir = scratch();
+        {
+            let mut store = SqliteStore::open(&dir).unwrap();
+            store.put_batch(&[(doc("a", "one"), prov()), (doc("b", "two"), prov())]).unwrap();
+        }
+        let store = SqliteStore::open(&dir).unwrap();
+        assert_eq!(store.ids_and_versions().unwrap(), vec![("a".to_string(), 1), ("b".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = scratch();
+        drop(SqliteStore::open(&dir).unwrap());
+        let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(SqliteStore::open(&dir), Err(StoreError::SchemaTooNew { found: 99, .. })));
+    }
+}
