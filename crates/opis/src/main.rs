@@ -1,6 +1,7 @@
 //! The `opis` command line. A thin layer: it parses arguments, calls the library
-//! crates, and prints. Today: `opis parse`.
+//! crates (formats, store, index), and prints.
 
+mod ingest;
 mod outline;
 
 use std::io::{BufWriter, Write};
@@ -11,10 +12,14 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use opis_formats::{Reader, parse_file};
 use opis_model::Severity;
+use opis_store::{SqliteStore, Store};
 
 #[derive(Parser)]
 #[command(name = "opis", version, about = "A self-hosted archive engine for primary-source documents")]
 struct Cli {
+    /// The data folder: the store and the search index live here.
+    #[arg(long, global = true, env = "OPIS_DATA", default_value = "opis-data")]
+    data: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,6 +41,35 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Read files and folders into the store (new versions for changed documents) and index them.
+    Ingest {
+        /// Files and folders; folders are walked, files that are not documents are skipped.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Put every document into this collection.
+        #[arg(long)]
+        collection: Option<String>,
+        /// Parser threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Show a stored document.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// List the document's versions instead.
+        #[arg(long)]
+        versions: bool,
+        /// Show this version instead of the current one.
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Counts of documents, turns, notes, persons and collections.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,6 +77,27 @@ enum OutputFormat {
     Json,
     Tei,
     Text,
+}
+
+fn print_document(out: &mut impl Write, doc: &opis_model::Document, format: OutputFormat) -> Result<()> {
+    match format {
+        OutputFormat::Json => serde_json::to_writer(&mut *out, doc).context("writing JSON")?,
+        OutputFormat::Tei => out.write_all(opis_formats::tei::write_tei(doc).as_bytes())?,
+        OutputFormat::Text => outline::write_outline(out, doc)?,
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn open_store(data: &std::path::Path) -> Result<SqliteStore> {
+    SqliteStore::open(data).with_context(|| format!("opening the store in {}", data.display()))
+}
+
+/// Detail lines that only matter when asked for (OPIS_VERBOSE=1).
+fn tracing_line(msg: &str) {
+    if std::env::var_os("OPIS_VERBOSE").is_some() {
+        eprintln!("{msg}");
+    }
 }
 
 fn parse_reader(name: &str) -> Result<Reader, String> {
@@ -64,7 +119,84 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let data = cli.data;
     match cli.command {
+        Command::Ingest { paths, collection, jobs } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let mut store = open_store(&data)?;
+            let opts = ingest::IngestOptions { paths, collection, jobs };
+            let summary = ingest::run(&opts, &mut store)?;
+            eprintln!(
+                "ingested {} files ({:.1} MB): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
+                summary.files,
+                summary.bytes as f64 / 1e6,
+                summary.new,
+                summary.changed,
+                summary.unchanged,
+                summary.duplicates,
+                summary.skipped.len(),
+                summary.failed.len()
+            );
+            for (path, reason) in &summary.skipped {
+                tracing_line(&format!("skipped {}: {reason}", path.display()));
+            }
+            for f in &summary.failed {
+                eprintln!("failed: {f}");
+            }
+            if !summary.failed.is_empty() {
+                anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
+            }
+            Ok(())
+        }
+        Command::Show { id, format, versions, version } => {
+            let store = open_store(&data)?;
+            if versions {
+                let list = store.versions(&id)?;
+                anyhow::ensure!(!list.is_empty(), "no document with id {id:?} in {}", data.display());
+                for v in list {
+                    println!(
+                        "version {}  {}  {}  {}",
+                        v.version,
+                        v.created_at,
+                        &v.content_hash[..12],
+                        v.source_path.unwrap_or_default()
+                    );
+                }
+                return Ok(());
+            }
+            let doc = match version {
+                Some(n) => store
+                    .version(&id, n)?
+                    .with_context(|| format!("no version {n} of document {id:?} in {}", data.display()))?,
+                None => {
+                    store
+                        .document(&id)?
+                        .with_context(|| format!("no document with id {id:?} in {}", data.display()))?
+                        .document
+                }
+            };
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            print_document(&mut out, &doc, format)?;
+            out.flush()?;
+            Ok(())
+        }
+        Command::Stats { json } => {
+            let store = open_store(&data)?;
+            let stats = store.stats()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                println!(
+                    "documents  {}\nturns      {}\nnotes      {}\npersons    {}",
+                    stats.documents, stats.turns, stats.notes, stats.persons
+                );
+                for (name, n) in &stats.collections {
+                    println!("collection {:>8}  {}", n, if name.is_empty() { "(none)" } else { name });
+                }
+            }
+            Ok(())
+        }
         Command::Parse { file, format, reader, verbose } => {
             let parsed = parse_file(&file, reader)?;
             if verbose {
@@ -81,20 +213,7 @@ fn run(cli: Cli) -> Result<()> {
                     let at = d.line.map(|l| format!(":{l}")).unwrap_or_default();
                     eprintln!("{}{at}: {level}[{}]: {} ({})", file.display(), d.code, d.message, doc.id);
                 }
-                match format {
-                    OutputFormat::Json => {
-                        serde_json::to_writer(&mut out, doc).context("writing JSON")?;
-                        writeln!(out)?;
-                    }
-                    OutputFormat::Tei => {
-                        out.write_all(opis_formats::tei::write_tei(doc).as_bytes())?;
-                        writeln!(out)?;
-                    }
-                    OutputFormat::Text => {
-                        outline::write_outline(&mut out, doc)?;
-                        writeln!(out)?;
-                    }
-                }
+                print_document(&mut out, doc, format)?;
             }
             out.flush()?;
             Ok(())

@@ -1,0 +1,301 @@
+//! `opis ingest PATH...`: walk files and folders, parse on all cores, store in
+//! batched transactions, then bring the search index up to date.
+//!
+//! Files named on the command line must be readable documents; inside folders,
+//! files that are not a format opis reads (authority records, schemas, tables)
+//! are skipped and counted. Everything that parsed is kept even when other files
+//! fail; the exit code says whether any did. A kill at any point leaves the store
+//! at its last committed batch, and running the same command again finishes the
+//! job (unchanged documents write nothing).
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use opis_formats::{FormatError, parse_file};
+use opis_model::Document;
+use opis_store::{Provenance, PutOutcome, SqliteStore, Store};
+
+/// Documents per store transaction.
+const BATCH_DOCUMENTS: usize = 500;
+/// Bytes of source per store transaction (large files come in big documents).
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+pub struct IngestOptions {
+    pub paths: Vec<PathBuf>,
+    pub collection: Option<String>,
+    pub jobs: usize,
+}
+
+/// What an ingest did.
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub files: usize,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// The same document met again in this run (a corpus root and its component files).
+    pub duplicates: usize,
+    pub skipped: Vec<(PathBuf, String)>,
+    pub failed: Vec<String>,
+    pub bytes: u64,
+}
+
+/// One file to read, and whether the user named it (then it must be a document).
+struct Job {
+    path: PathBuf,
+    named: bool,
+    size: u64,
+}
+
+enum Parsed {
+    Documents { path: PathBuf, size: u64, documents: Vec<Document> },
+    Skipped { path: PathBuf, size: u64, reason: String },
+    Failed { size: u64, message: String },
+}
+
+pub fn run(opts: &IngestOptions, store: &mut SqliteStore) -> Result<IngestSummary> {
+    let jobs = collect_jobs(&opts.paths)?;
+    let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
+    let progress = Progress::new(jobs.len() as u64, total_bytes);
+    let mut summary = IngestSummary { files: jobs.len(), ..Default::default() };
+    // Which file produced each id in this run, with the content hash. The same document
+    // read twice (a corpus root and the sitting file it includes) is stored once; a
+    // different document under the same id is an error, not a new version.
+    let mut seen: HashMap<String, (PathBuf, String)> = HashMap::new();
+    // Files are parsed in parallel but stored in file order, so that a run is
+    // deterministic whatever the thread timing; workers stay within a window of
+    // the file being stored, which bounds the memory held by finished files.
+    let window = opts.jobs.max(1) * 4;
+    let next = AtomicUsize::new(0);
+    let stored = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(window);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..opts.jobs.max(1) {
+            let tx = tx.clone();
+            let (jobs, next, stored) = (&jobs, &next, &stored);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    while i >= stored.load(Ordering::Acquire) + window {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    if tx.send((i, parse_job(job))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut batch: Vec<(Document, Provenance)> = Vec::new();
+        let mut batch_bytes = 0u64;
+        let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
+        let mut in_order = Vec::new();
+        for (i, parsed) in rx.iter() {
+            waiting.insert(i, parsed);
+            while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
+                stored.fetch_add(1, Ordering::Release);
+                in_order.push(p);
+            }
+            for parsed in in_order.drain(..) {
+                match parsed {
+                    Parsed::Documents { path, size, documents } => {
+                        progress.file_done(size, documents.len());
+                        summary.bytes += size;
+                        batch_bytes += size;
+                        for mut doc in documents {
+                            if let Some(c) = &opts.collection {
+                                doc.collection = Some(c.clone());
+                            }
+                            let hash = opis_store::content_hash(&doc);
+                            if let Some((previous, previous_hash)) = seen.get(&doc.id) {
+                                if *previous_hash == hash {
+                                    summary.duplicates += 1;
+                                } else {
+                                    summary.failed.push(format!(
+                                        "{}: document id {} was already read, with other content, from {} in this run; \
+                                     this copy was not stored",
+                                        path.display(),
+                                        doc.id,
+                                        previous.display()
+                                    ));
+                                }
+                                continue;
+                            }
+                            seen.insert(doc.id.clone(), (path.clone(), hash));
+                            batch.push((doc, Provenance { source_path: path.display().to_string() }));
+                        }
+                    }
+                    Parsed::Skipped { path, size, reason } => {
+                        progress.file_done(size, 0);
+                        summary.skipped.push((path, reason));
+                    }
+                    Parsed::Failed { size, message } => {
+                        progress.file_done(size, 0);
+                        progress.println(&format!("failed: {message}"));
+                        summary.failed.push(message);
+                    }
+                }
+                if batch.len() >= BATCH_DOCUMENTS || batch_bytes >= BATCH_BYTES {
+                    write_batch(store, &mut batch, &mut summary)?;
+                    batch_bytes = 0;
+                }
+            }
+        }
+        write_batch(store, &mut batch, &mut summary)?;
+        Ok(())
+    })?;
+    progress.finish();
+    Ok(summary)
+}
+
+fn write_batch(
+    store: &mut SqliteStore,
+    batch: &mut Vec<(Document, Provenance)>,
+    summary: &mut IngestSummary,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcomes = store.put_batch(batch).context("writing a batch to the store")?;
+    for o in outcomes {
+        match o {
+            PutOutcome::New => summary.new += 1,
+            PutOutcome::Changed { .. } => summary.changed += 1,
+            PutOutcome::Unchanged => summary.unchanged += 1,
+        }
+    }
+    batch.clear();
+    Ok(())
+}
+
+fn parse_job(job: &Job) -> Parsed {
+    match parse_file(&job.path, None) {
+        Ok(parsed) => Parsed::Documents { path: job.path.clone(), size: job.size, documents: parsed.documents },
+        Err(e) => {
+            let not_a_document =
+                matches!(e, FormatError::Unrecognized { .. } | FormatError::Empty { .. } | FormatError::Binary { .. });
+            if not_a_document && !job.named {
+                Parsed::Skipped { path: job.path.clone(), size: job.size, reason: e.to_string() }
+            } else {
+                Parsed::Failed { size: job.size, message: e.to_string() }
+            }
+        }
+    }
+}
+
+/// Every file under the given paths, sorted, hidden files and folders left out.
+fn collect_jobs(paths: &[PathBuf]) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        if meta.is_dir() {
+            walk(p, &mut jobs).with_context(|| format!("{}: cannot list the folder", p.display()))?;
+        } else {
+            jobs.push(Job { path: p.clone(), named: true, size: meta.len() });
+        }
+    }
+    Ok(jobs)
+}
+
+fn walk(dir: &Path, jobs: &mut Vec<Job>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            walk(&path, jobs)?;
+        } else if ft.is_file() {
+            jobs.push(Job { size: e.metadata()?.len(), path, named: false });
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on a terminal, a log line every few seconds otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    files: AtomicUsize,
+    documents: AtomicUsize,
+    bytes: std::sync::atomic::AtomicU64,
+    total_files: u64,
+    last_log: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(total_files: u64, total_bytes: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total_bytes);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                )
+                .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            files: AtomicUsize::new(0),
+            documents: AtomicUsize::new(0),
+            bytes: Default::default(),
+            total_files,
+            last_log: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn file_done(&self, size: u64, documents: usize) {
+        let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        let docs = self.documents.fetch_add(documents, Ordering::Relaxed) + documents;
+        let bytes = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(bytes);
+                bar.set_message(format!("{files}/{} files, {docs} documents", self.total_files));
+            }
+            None => {
+                let mut last = self.last_log.lock().expect("not poisoned");
+                if last.elapsed() >= Duration::from_secs(5) {
+                    *last = Instant::now();
+                    eprintln!("{}", self.line(files, docs, bytes));
+                }
+            }
+        }
+    }
+
+    fn line(&self, files: usize, docs: usize, bytes: u64) -> String {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        format!(
+            "ingest: {files}/{} files, {docs} documents, {:.1} MB, {:.1} MB/s",
+            self.total_files,
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs
+        )
+    }
+
+    fn println(&self, msg: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
