@@ -55,6 +55,20 @@ pub struct Document {
     /// Rights statement as printed by the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rights: Option<String>,
+    /// Printed pages the document spans in its edition ("375-386", or "390" for one page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<String>,
+    /// The part of the edition the document stands in (a FRUS chapter's heading; nested
+    /// divisions joined with " — ", outermost first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// Ids of other documents the body links to (FRUS `<ref target="#d164">` outside notes →
+    /// "frus1955-57v25-d164"); links inside notes are the notes' `refs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// Editors of the edition the document is published in (a FRUS volume's `<editor>`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub editors: Vec<String>,
     /// Which reader produced this document ("record", "wilson-csv", …).
     #[serde(default)]
     pub reader: String,
@@ -101,12 +115,17 @@ pub struct Section {
     pub presenters: Vec<String>,
     #[serde(default)]
     pub blocks: Vec<Block>,
+    /// Transcribers' remarks that stand between blocks (ParlaMint `<note>`/`<kinesic>`… between
+    /// `<u>`s, Akoma Ntoso `<scene>`), in reading order; `at` is the index of the block each precedes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<Annotation>,
 }
 
 /// What a block is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
+    #[default]
     Paragraph,
     Turn,
     ListItem,
@@ -114,7 +133,7 @@ pub enum BlockKind {
 }
 
 /// One paragraph, speaker turn, list item or attendance list of the body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Block {
     pub kind: BlockKind,
     /// For a turn: who speaks, as printed, "Cde." dropped.
@@ -128,6 +147,34 @@ pub struct Block {
     /// 1-based line in the source where the block starts, when the source has lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The source's own id of the block (ParlaMint `<u xml:id>`, Akoma Ntoso `eId`), for citing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// For a turn: the capacity the speaker speaks in, as the source says ("chair", "regular",
+    /// "guest" from ParlaMint `ana`; "Presidente" from an Akoma Ntoso `<from>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Transcribers' remarks inside the block (applause, interjections, timestamps), kept out of
+    /// `text`; `at` is the character offset in `text` where each stood.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<Annotation>,
+}
+
+/// A transcriber's or editor's remark kept apart from the speech it interrupts: ParlaMint
+/// `<note>`, `<kinesic>`, `<vocal>`, `<incident>`, `<gap>`, `<time>`; Akoma Ntoso `<scene>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Annotation {
+    /// The source element: "note", "kinesic", "vocal", "incident", "gap", "time", "scene".
+    pub kind: String,
+    /// The source's own classification (`type` or `reason`: "applause", "speaker", "editorial").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The remark as printed (a `<desc>`'s text for kinesic, vocal, incident and gap).
+    pub text: String,
+    /// Where it stood: in a block, the character offset in the block's text; in a section, the
+    /// index of the block it precedes (the number of blocks when it comes last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<u32>,
 }
 
 /// A note (translator's, editor's, footnote) with what it cites.
@@ -234,7 +281,7 @@ mod tests {
 
     #[test]
     fn block_kind_and_ref_kind_serialize_as_the_contract_spells_them() {
-        let b = Block { kind: BlockKind::ListItem, speakers: vec![], text: "x".into(), notes: vec![], line: None };
+        let b = Block { kind: BlockKind::ListItem, text: "x".into(), ..Default::default() };
         let json = serde_json::to_value(&b).unwrap();
         assert_eq!(json["kind"], "list_item");
         let r = NoteRef { kind: RefKind::Document, target: "8".into(), text: "Document No. 8".into() };

@@ -34,6 +34,8 @@ pub enum LineRole {
     Paragraph,
     /// A heading the markup declares (`<head>`): always opens a section.
     Heading,
+    /// An item of a list the markup declares (`<item>`): always a list item.
+    ListItem,
 }
 
 impl SourceLine {
@@ -69,6 +71,24 @@ static CDE_SPEAKERS: LazyLock<Regex> = LazyLock::new(|| {
 /// `SECRETARY KISSINGER: text` — a speaker label in capitals.
 static CAPS_SPEAKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Z][A-Z.'’-]*\s+){0,3}[A-Z][A-Z'’-]+)\s*:\s*(\S.*)$").unwrap());
+
+/// `Mr. Goodrich asked …`, `Professor Perkins then asked …`: reported speech of a speaker
+/// named with a title, as western minutes write it (the title is dropped like "Cde.").
+static TITLED_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Ambassador|Dean|Judge|Secretary|Senator|Admiral)\.?\s+((?:\p{{Lu}}\.\s*)*{NAME})\s+(?:(?:then|also|further|first|again|next|later|finally)\s+)?(\p{{Ll}}+)\b"
+    ))
+    .unwrap()
+});
+
+/// Past-tense verbs of speech after a titled speaker; "called (the meeting to order)",
+/// "introduced", "distributed" describe acts, not speech.
+const REPORTED_SPEECH_VERBS: &str = "said noted asked stated replied answered added remarked observed pointed \
+    inquired explained suggested responded commented emphasized stressed agreed urged recalled reported proposed \
+    mentioned indicated argued questioned wondered thought felt believed expressed opined concluded reminded cited \
+    raised announced described summarized objected warned spoke insisted declared assured acknowledged confirmed \
+    countered rejoined affirmed informed discussed queried speculated contended maintained doubted recommended \
+    predicted complained";
 
 /// `(Khrushchev)`, `(Cde. Khrushchev)`, `(Cde. Khrushchev, Cde. Liu Shaoqi)`.
 static NAME_LIST_IN_PARENS: LazyLock<Regex> = LazyLock::new(|| {
@@ -352,6 +372,11 @@ impl Builder {
             self.open_section(heading, presenters, unit);
             return;
         }
+        if unit.role == LineRole::ListItem {
+            self.flush_pending();
+            self.push(BlockKind::ListItem, vec![], unit, text.to_owned());
+            return;
+        }
         if repeats_title {
             self.push(BlockKind::Paragraph, vec![], unit, text.to_owned());
             self.open_turn = false;
@@ -403,7 +428,9 @@ impl Builder {
             self.push(BlockKind::ListItem, vec![], unit, text.to_owned());
             return;
         }
-        if let Some((heading, presenters)) = parse_heading(text) {
+        // Markup says which paragraphs are headings; a short `<p>` ("No information on
+        // this.") is not one.
+        if let Some((heading, presenters)) = parse_heading(text).filter(|_| unit.role == LineRole::Line) {
             self.open_section(heading, presenters, unit);
             return;
         }
@@ -512,10 +539,19 @@ pub fn parse_explicit_turn(text: &str) -> Option<(Vec<String>, String)> {
         }
         return None;
     }
+    if let Some(c) = TITLED_SPEAKER.captures(text) {
+        if REPORTED_SPEECH_VERBS.split_whitespace().any(|v| v == &c[2]) {
+            return Some((vec![c[1].trim().to_owned()], text.trim().to_owned()));
+        }
+    }
     if let Some(c) = CAPS_SPEAKER.captures(text) {
         let label = c[1].trim();
         let letters = label.chars().filter(|c| c.is_alphabetic()).count();
-        if letters >= 3 && !NOT_SPEAKER_LABELS.contains(&label.trim_end_matches('.')) {
+        // "AGENDA ITEM III: …" opens an agenda item; its first word says so.
+        let first_word = label.split_whitespace().next().unwrap_or("");
+        let not_speaker = NOT_SPEAKER_LABELS.contains(&label.trim_end_matches('.'))
+            || NOT_SPEAKER_LABELS.contains(&first_word.trim_end_matches('.'));
+        if letters >= 3 && !not_speaker {
             return Some((vec![label.to_owned()], c[2].trim().to_owned()));
         }
     }
@@ -621,6 +657,26 @@ mod tests {
         assert_eq!(speakers("Cdes. Mikoyan and Suslov report that"), Some(vec!["Mikoyan".into(), "Suslov".into()]));
         assert_eq!(speakers("SECRETARY KISSINGER: I think so."), Some(vec!["SECRETARY KISSINGER".into()]));
         assert_eq!(parse_explicit_turn("Cde. Zhukov-Agrees with").unwrap().1, "Agrees with");
+    }
+
+    #[test]
+    fn turn_forms_of_the_frus_history_minutes() {
+        // Labels of the HAC transcripts, 1958-1960 (frus-history documents).
+        let perkins = "MR. PERKINS: Well, of course one of the reactions was the Declaration of Panama,";
+        assert_eq!(speakers(perkins), Some(vec!["MR. PERKINS".into()]));
+        let r_perkins = "MR. R. PERKINS: Well, as you all know, you have received the one and only volume";
+        assert_eq!(speakers(r_perkins), Some(vec!["MR. R. PERKINS".into()]));
+        let e_r_perkins = "MR. E.R. PERKINS: I assume it would be a volume in itself.";
+        assert_eq!(speakers(e_r_perkins), Some(vec!["MR. E.R. PERKINS".into()]));
+        assert_eq!(speakers("THE CHAIRMAN: I think that would be fine."), Some(vec!["THE CHAIRMAN".into()]));
+        assert_eq!(speakers("AGENDA ITEM III: CLEARANCE DIFFICULTIES AND PROSPECTS"), None);
+        // Reported speech of the summary minutes (1961-11-03, 1968-11-01, 1983-11-10).
+        assert_eq!(speakers("Mr. Goodrich asked whether the Committee"), Some(vec!["Goodrich".into()]));
+        assert_eq!(speakers("Dr. Franklin noted that target dates also affected"), Some(vec!["Franklin".into()]));
+        assert_eq!(speakers("Professor Perkins then asked about the volume"), Some(vec!["Perkins".into()]));
+        assert_eq!(speakers("Mr. E. R. Perkins stated that Foreign Relations"), Some(vec!["E. R. Perkins".into()]));
+        assert_eq!(speakers("Mr. Noble called the meeting to order"), None);
+        assert_eq!(speakers("Mr. Smith’s picture was far too optimistic."), None);
     }
 
     #[test]
