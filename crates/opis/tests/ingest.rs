@@ -1,0 +1,95 @@
+//! `opis ingest`, `opis show` and `opis stats` end to end on real documents.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared() -> PathBuf {
+    match std::env::var_os("OPIS_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("opis-ingest-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn opis(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opis")).arg("--data").arg(data).args(args).output().expect("run opis")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn ingesting_twice_writes_nothing_the_second_time() {
+    let dir = scratch("twice");
+    let data = dir.join("data");
+    let seed = shared().join("seed");
+    let wilson = shared().join("corpora/wilson-center");
+    let args = ["ingest", seed.to_str().unwrap(), wilson.to_str().unwrap()];
+    let first = opis(&data, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The seed (1), the CSV (6 rows), the JSON Lines (13 rows), the API transcript and collection (2).
+    assert!(stderr(&first).contains("22 new, 0 changed, 0 unchanged"), "{}", stderr(&first));
+    let second = opis(&data, &args);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stderr(&second).contains("0 new, 0 changed, 22 unchanged"), "{}", stderr(&second));
+    let stats = opis(&data, &["stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["documents"], 22);
+    // The seed has 22 turns and 21 notes; the export rows add their own.
+    assert!(stats["turns"].as_u64().unwrap() >= 22);
+    assert!(stats["notes"].as_u64().unwrap() >= 21);
+}
+
+#[test]
+fn a_changed_source_becomes_a_new_version_and_the_old_one_stays_readable() {
+    let dir = scratch("versions");
+    let data = dir.join("data");
+    let file = dir.join("presidium.txt");
+    let original = std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    assert!(opis(&data, &["ingest", file.to_str().unwrap()]).status.success());
+    let edited = original.replace("We are unanimous.", "We are unanimous, all of us.");
+    std::fs::write(&file, &edited).unwrap();
+    let out = opis(&data, &["ingest", file.to_str().unwrap()]);
+    assert!(stderr(&out).contains("0 new, 1 changed, 0 unchanged"), "{}", stderr(&out));
+
+    let versions = String::from_utf8(opis(&data, &["show", "wilson-113647", "--versions"]).stdout).unwrap();
+    assert_eq!(versions.lines().count(), 2, "{versions}");
+    assert!(versions.lines().next().unwrap().starts_with("version 1"));
+    let old = String::from_utf8(opis(&data, &["show", "wilson-113647", "--version", "1", "--format", "json"]).stdout)
+        .unwrap();
+    assert!(old.contains("We are unanimous. As a first step"));
+    let new = String::from_utf8(opis(&data, &["show", "wilson-113647", "--format", "json"]).stdout).unwrap();
+    assert!(new.contains("We are unanimous, all of us."));
+}
+
+#[test]
+fn a_bad_file_fails_alone_and_everything_else_is_kept() {
+    let dir = scratch("bad");
+    let data = dir.join("data");
+    let bad = dir.join("broken.json");
+    std::fs::write(&bad, b"{\"title\": \"x\",\n \"raw\": }").unwrap();
+    let seed = shared().join("seed/presidium-1956-10-30.txt");
+    let out = opis(&data, &["ingest", seed.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("1 new") && err.contains("1 failed"), "{err}");
+    assert!(err.contains(&format!("failed: {}:2:", bad.display())), "names file and line: {err}");
+    let shown = opis(&data, &["show", "wilson-113647"]);
+    assert!(shown.status.success());
+}
+
+#[test]
+fn show_of_an_unknown_id_says_so() {
+    let dir = scratch("unknown");
+    let out = opis(&dir.join("data"), &["show", "wilson-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no document with id \"wilson-1\""), "{}", stderr(&out));
+}
