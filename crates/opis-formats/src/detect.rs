@@ -73,6 +73,9 @@ impl fmt::Display for Reader {
 pub struct Parsed {
     pub reader: Reader,
     pub documents: Vec<Document>,
+    /// What was odd about the file as a whole rather than one document (a corpus
+    /// root's missing includes).
+    pub diagnostics: Vec<opis_model::Diagnostic>,
 }
 
 /// Chooses a reader from decoded text: JSON by its first character and keys, CSV
@@ -128,13 +131,18 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
         None => detect_reader(path, &decoded.text)?,
     };
     let text = decoded.text.as_str();
+    let mut file_diagnostics = Vec::new();
     let mut documents = match reader {
         Reader::Record => vec![record::parse_record(path, text)?],
         Reader::WilsonCsv => wilson::parse_csv(path, text)?,
         Reader::WilsonJsonl => wilson::parse_jsonl(path, text)?,
         Reader::WilsonApi => wilson::parse_api_json(path, text)?,
         Reader::Frus => frus::parse_frus(path, text)?,
-        Reader::ParlaMint => parlamint::parse_parlamint(path, text)?,
+        Reader::ParlaMint => {
+            let (docs, diagnostics) = parlamint::parse_parlamint_file(path, text)?;
+            file_diagnostics = diagnostics;
+            docs
+        }
         Reader::AkomaNtoso => akoma::parse_akoma(path, text)?,
         Reader::Tei => tei::parse_tei(path, text)?,
     };
@@ -146,7 +154,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
         diagnostics.append(&mut doc.diagnostics);
         doc.diagnostics = diagnostics;
     }
-    Ok(Parsed { reader, documents })
+    Ok(Parsed { reader, documents, diagnostics: file_diagnostics })
 }
 
 /// Reads a file from disk into documents.

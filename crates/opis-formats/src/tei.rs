@@ -25,8 +25,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use opis_model::{
-    ArchivalRef, Block, BlockKind, Diagnostic, DocDate, Document, Note, NoteRef, Participants, PersonMention, Protocol,
-    RefKind, Section, Severity,
+    Annotation, ArchivalRef, Block, BlockKind, Diagnostic, DocDate, Document, Note, NoteRef, Participants,
+    PersonMention, Protocol, RefKind, Section, Severity,
 };
 
 use crate::error::{FormatError, Result};
@@ -76,6 +76,9 @@ fn write_header(w: &mut Writer, doc: &Document) {
     }
     if let Some(c) = &doc.compiler {
         w.leaf("editor", &[("role", "compiler")], c);
+    }
+    for e in &doc.editors {
+        w.leaf("editor", &[("role", "editor")], e);
     }
     for c in &doc.contributors {
         w.open("respStmt", &[]);
@@ -132,6 +135,15 @@ fn write_header(w: &mut Writer, doc: &Document) {
             w.leaf("idno", &[("type", "point")], pt);
         }
         w.close("bibl");
+    }
+    if let Some(p) = &doc.part {
+        w.leaf("title", &[("type", "part")], p);
+    }
+    if let Some(p) = &doc.pages {
+        w.leaf("biblScope", &[("unit", "page")], p);
+    }
+    for l in &doc.links {
+        w.leaf("ref", &[("type", "link"), ("target", &format!("#{l}"))], l);
     }
     if let Some(l) = &doc.original_language {
         w.leaf("textLang", &[("mainLang", l)], "");
@@ -308,6 +320,7 @@ fn write_section(w: &mut Writer, section: &Section, index: &NoteIndex) {
         }
         w.close("list");
     }
+    write_annotations(w, &section.annotations, false);
     let mut i = 0;
     while i < section.blocks.len() {
         let block = &section.blocks[i];
@@ -315,10 +328,10 @@ fn write_section(w: &mut Writer, section: &Section, index: &NoteIndex) {
             w.open("list", &[("type", "items")]);
             while i < section.blocks.len() && section.blocks[i].kind == BlockKind::ListItem {
                 let item = &section.blocks[i];
-                let src = line_source(item);
-                w.inline_open("item", &src.iter().map(|s| ("source", s.as_str())).collect::<Vec<_>>());
+                w.inline_open("item", &as_refs(&block_attrs(item)));
                 w.text(&item.text);
                 write_anchors(w, &item.notes, index);
+                write_annotations(w, &item.annotations, true);
                 w.inline_close("item");
                 i += 1;
             }
@@ -335,32 +348,71 @@ fn line_source(b: &Block) -> Option<String> {
     b.line.map(|l| format!("line:{l}"))
 }
 
+/// Attributes every block carries: its source line and the source's own id.
+fn block_attrs(b: &Block) -> Vec<(&'static str, String)> {
+    let mut attrs = Vec::new();
+    if let Some(s) = line_source(b) {
+        attrs.push(("source", s));
+    }
+    if let Some(id) = &b.id {
+        attrs.push(("n", id.clone()));
+    }
+    attrs
+}
+
+fn as_refs<'a>(attrs: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
+    attrs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Transcribers' remarks as `<note type="kinesic" subtype="applause" n="{at}">`.
+fn write_annotations(w: &mut Writer, annotations: &[Annotation], inline: bool) {
+    for a in annotations {
+        let at = a.at.map(|n| n.to_string());
+        let mut attrs = vec![("type", a.kind.as_str())];
+        if let Some(t) = &a.r#type {
+            attrs.push(("subtype", t));
+        }
+        if let Some(n) = &at {
+            attrs.push(("n", n));
+        }
+        attrs.push(("ana", "#annotation"));
+        if inline {
+            w.leaf_inline("note", &attrs, &a.text);
+        } else {
+            w.leaf("note", &attrs, &a.text);
+        }
+    }
+}
+
 fn write_block(w: &mut Writer, b: &Block, index: &NoteIndex) {
-    let src = line_source(b);
-    let mut attrs: Vec<(&str, &str)> = src.iter().map(|s| ("source", s.as_str())).collect();
+    let mut attrs = block_attrs(b);
     match b.kind {
         BlockKind::Paragraph | BlockKind::Participants | BlockKind::ListItem => {
             if b.kind == BlockKind::Participants {
-                attrs.push(("ana", "#participants"));
+                attrs.push(("ana", "#participants".into()));
             }
-            w.inline_open("p", &attrs);
+            w.inline_open("p", &as_refs(&attrs));
             w.text(&b.text);
             write_anchors(w, &b.notes, index);
+            write_annotations(w, &b.annotations, true);
             w.inline_close("p");
         }
         BlockKind::Turn => {
             let who: Vec<String> = b.speakers.iter().map(|s| format!("#{}", speaker_id(s))).collect();
-            let who = who.join(" ");
             if !who.is_empty() {
-                attrs.push(("who", &who));
+                attrs.push(("who", who.join(" ")));
             }
-            w.open("sp", &attrs);
+            w.open("sp", &as_refs(&attrs));
             w.inline_open("speaker", &[]);
             for (i, s) in b.speakers.iter().enumerate() {
                 if i > 0 {
                     w.text(", ");
                 }
                 w.leaf_inline("persName", &[], s);
+            }
+            if let Some(role) = &b.role {
+                w.text(" ");
+                w.leaf_inline("roleName", &[], role);
             }
             w.inline_close("speaker");
             let paragraphs: Vec<&str> = b.text.split("\n\n").collect();
@@ -373,6 +425,7 @@ fn write_block(w: &mut Writer, b: &Block, index: &NoteIndex) {
                 }
                 w.inline_close("p");
             }
+            write_annotations(w, &b.annotations, false);
             w.close("sp");
         }
     }
@@ -538,6 +591,8 @@ fn read_header(doc: &mut Document, header: &Element) {
         doc.title = ts.child("title").map(Element::text).unwrap_or_default();
         doc.authors = ts.children_named("author").map(Element::text).collect();
         doc.compiler = ts.children_named("editor").find(|e| e.attr("role") == Some("compiler")).map(Element::text);
+        doc.editors =
+            ts.children_named("editor").filter(|e| e.attr("role") == Some("editor")).map(Element::text).collect();
         doc.contributors = ts.children_named("respStmt").filter_map(|r| r.child("name")).map(Element::text).collect();
     }
     if let Some(ps) = file_desc.and_then(|f| f.child("publicationStmt")) {
@@ -577,6 +632,10 @@ fn read_header(doc: &mut Document, header: &Element) {
                 }
             }
             doc.original_language = src.child("textLang").and_then(|t| t.attr("mainLang")).map(str::to_owned);
+            doc.part = src.children_named("title").find(|t| t.attr("type") == Some("part")).map(Element::text);
+            doc.pages = src.child("biblScope").map(Element::text);
+            doc.links =
+                src.children_named("ref").filter(|r| r.attr("type") == Some("link")).map(Element::text).collect();
         }
         doc.archival_refs = sd.children_named("msDesc").map(read_ms_desc).collect();
     }
@@ -667,10 +726,12 @@ fn source_line(e: &Element) -> Option<u32> {
     e.attr("source").and_then(|s| s.strip_prefix("line:")).and_then(|n| n.parse().ok())
 }
 
-/// Text of a mixed-content element without its note anchors, and the anchors' numbers.
-fn text_and_anchors(e: &Element) -> (String, Vec<u32>) {
+/// Text of a mixed-content element without its note anchors and annotations, the
+/// anchors' numbers, and the annotations.
+fn text_and_anchors(e: &Element) -> (String, Vec<u32>, Vec<Annotation>) {
     let mut text = String::new();
     let mut notes = Vec::new();
+    let mut annotations = Vec::new();
     for c in &e.children {
         match c {
             crate::xml::Node::Text(t) => text.push_str(t),
@@ -679,16 +740,30 @@ fn text_and_anchors(e: &Element) -> (String, Vec<u32>) {
                     notes.push(n);
                 }
             }
+            crate::xml::Node::Element(el) if is_annotation(el) => annotations.push(read_annotation(el)),
             crate::xml::Node::Element(el) => text.push_str(&el.text()),
         }
     }
-    (text, notes)
+    (text, notes, annotations)
+}
+
+fn is_annotation(el: &Element) -> bool {
+    el.local_name() == "note" && el.attr("ana") == Some("#annotation")
+}
+
+fn read_annotation(el: &Element) -> Annotation {
+    Annotation {
+        kind: el.attr("type").unwrap_or("").to_owned(),
+        r#type: el.attr("subtype").map(str::to_owned),
+        text: el.text(),
+        at: el.attr("n").and_then(|n| n.parse().ok()),
+    }
 }
 
 fn read_section(div: &Element) -> Section {
     let mut section = Section::default();
     if let Some(head) = div.child("head") {
-        let (text, notes) = text_and_anchors(head);
+        let (text, notes, _) = text_and_anchors(head);
         if head.attr("type") != Some("empty") {
             section.heading = Some(text);
         }
@@ -699,48 +774,61 @@ fn read_section(div: &Element) -> Section {
             ("list", Some("presenters")) => section.presenters = el.children_named("item").map(Element::text).collect(),
             ("list", _) => {
                 for item in el.children_named("item") {
-                    let (text, notes) = text_and_anchors(item);
+                    let (text, notes, annotations) = text_and_anchors(item);
                     section.blocks.push(Block {
                         kind: BlockKind::ListItem,
-                        speakers: vec![],
                         text,
                         notes,
+                        annotations,
                         line: source_line(item),
+                        id: item.attr("n").map(str::to_owned),
                         ..Default::default()
                     });
                 }
             }
+            ("note", _) if is_annotation(el) => section.annotations.push(read_annotation(el)),
             ("p", _) => {
-                let (text, notes) = text_and_anchors(el);
+                let (text, notes, annotations) = text_and_anchors(el);
                 let kind = if el.attr("ana") == Some("#participants") {
                     BlockKind::Participants
                 } else {
                     BlockKind::Paragraph
                 };
                 // An empty <p/> only stands where TEI requires content in an empty body.
-                if !text.is_empty() || !notes.is_empty() {
-                    section.blocks.push(Block { kind, text, notes, line: source_line(el), ..Default::default() });
+                if !text.is_empty() || !notes.is_empty() || !annotations.is_empty() {
+                    section.blocks.push(Block {
+                        kind,
+                        text,
+                        notes,
+                        annotations,
+                        line: source_line(el),
+                        id: el.attr("n").map(str::to_owned),
+                        ..Default::default()
+                    });
                 }
             }
             ("sp", _) => {
-                let speakers = el
-                    .child("speaker")
-                    .map(|s| s.children_named("persName").map(Element::text).collect())
-                    .unwrap_or_default();
+                let speaker = el.child("speaker");
+                let speakers =
+                    speaker.map(|s| s.children_named("persName").map(Element::text).collect()).unwrap_or_default();
+                let role = speaker.and_then(|s| s.child("roleName")).map(Element::text);
                 let mut paragraphs = Vec::new();
                 let mut notes = Vec::new();
                 for p in el.children_named("p") {
-                    let (text, n) = text_and_anchors(p);
+                    let (text, n, _) = text_and_anchors(p);
                     paragraphs.push(text);
                     notes.extend(n);
                 }
+                let annotations = el.children_named("note").filter(|n| is_annotation(n)).map(read_annotation).collect();
                 section.blocks.push(Block {
                     kind: BlockKind::Turn,
                     speakers,
                     text: paragraphs.join("\n\n"),
                     notes,
                     line: source_line(el),
-                    ..Default::default()
+                    id: el.attr("n").map(str::to_owned),
+                    role,
+                    annotations,
                 });
             }
             _ => {}

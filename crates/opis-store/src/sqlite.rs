@@ -23,8 +23,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`, running migrations.
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::Io { path: data_dir.to_owned(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(STORE_FILE);
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
@@ -98,8 +97,10 @@ impl SqliteStore {
         let mut turn = 0u32;
         for (s, section) in doc.sections.iter().enumerate() {
             for b in section.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
-                tx.prepare_cached("INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                    .execute(params![doc.id, turn, s as u32, b.speakers.join("; "), b.text])?;
+                tx.prepare_cached(
+                    "INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![doc.id, turn, s as u32, b.speakers.join("; "), b.text])?;
                 turn += 1;
             }
         }
@@ -130,7 +131,9 @@ fn insert_ref(tx: &rusqlite::Transaction<'_>, doc_id: &str, note: Option<u32>, r
         "INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box, folder, text)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
-    .execute(params![doc_id, note, r.archive, r.fond, r.opis, r.papka, r.delo, r.leaves, r.file, r.r#box, r.folder, r.text])?;
+    .execute(params![
+        doc_id, note, r.archive, r.fond, r.opis, r.papka, r.delo, r.leaves, r.file, r.r#box, r.folder, r.text
+    ])?;
     Ok(())
 }
 
@@ -173,7 +176,12 @@ impl Store for SqliteStore {
             "SELECT version, content_hash, created_at, source_path FROM versions WHERE doc_id = ?1 ORDER BY version",
         )?;
         let rows = stmt.query_map([id], |r| {
-            Ok(VersionInfo { version: r.get(0)?, content_hash: r.get(1)?, created_at: r.get(2)?, source_path: r.get(3)? })
+            Ok(VersionInfo {
+                version: r.get(0)?,
+                content_hash: r.get(1)?,
+                created_at: r.get(2)?,
+                source_path: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
@@ -216,8 +224,9 @@ impl Store for SqliteStore {
     }
 
     fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT seq, doc_id, version FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, doc_id, version FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![seq, limit as i64], |r| {
             Ok(Change { seq: r.get(0)?, doc_id: r.get(1)?, version: r.get(2)? })
         })?;

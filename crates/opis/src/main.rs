@@ -79,6 +79,13 @@ enum OutputFormat {
     Text,
 }
 
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+    }
+}
+
 fn print_document(out: &mut impl Write, doc: &opis_model::Document, format: OutputFormat) -> Result<()> {
     match format {
         OutputFormat::Json => serde_json::to_writer(&mut *out, doc).context("writing JSON")?,
@@ -202,14 +209,21 @@ fn run(cli: Cli) -> Result<()> {
             if verbose {
                 eprintln!("{}: read with the {} reader", file.display(), parsed.reader);
             }
+            for d in &parsed.diagnostics {
+                eprintln!(
+                    "{}{}: {}[{}]: {}",
+                    file.display(),
+                    d.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                    severity_name(d.severity),
+                    d.code,
+                    d.message
+                );
+            }
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             for doc in &parsed.documents {
                 for d in &doc.diagnostics {
-                    let level = match d.severity {
-                        Severity::Info => "info",
-                        Severity::Warning => "warning",
-                    };
+                    let level = severity_name(d.severity);
                     let at = d.line.map(|l| format!(":{l}")).unwrap_or_default();
                     eprintln!("{}{at}: {level}[{}]: {} ({})", file.display(), d.code, d.message, doc.id);
                 }

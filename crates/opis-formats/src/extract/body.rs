@@ -539,10 +539,10 @@ pub fn parse_explicit_turn(text: &str) -> Option<(Vec<String>, String)> {
         }
         return None;
     }
-    if let Some(c) = TITLED_SPEAKER.captures(text) {
-        if REPORTED_SPEECH_VERBS.split_whitespace().any(|v| v == &c[2]) {
-            return Some((vec![c[1].trim().to_owned()], text.trim().to_owned()));
-        }
+    if let Some(c) = TITLED_SPEAKER.captures(text)
+        && REPORTED_SPEECH_VERBS.split_whitespace().any(|v| v == &c[2])
+    {
+        return Some((vec![c[1].trim().to_owned()], text.trim().to_owned()));
     }
     if let Some(c) = CAPS_SPEAKER.captures(text) {
         let label = c[1].trim();

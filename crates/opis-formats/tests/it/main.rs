@@ -1,6 +1,9 @@
 //! Integration tests of the readers on real documents from `../shared`.
 //! One test binary with modules, to keep link time down.
 
+mod akoma;
+mod frus;
+mod parlamint;
 mod seed;
 mod tei;
 mod variants;
