@@ -28,10 +28,18 @@ pub fn write_outline(out: &mut impl Write, doc: &Document) -> io::Result<()> {
         _ => doc.language.clone(),
     };
     field(out, "language", Some(&lang))?;
+    field(out, "place", doc.place.as_deref())?;
     field(out, "classification", doc.classification.as_deref())?;
+    field(out, "collection", doc.collection.as_deref())?;
+    field(out, "part", doc.part.as_deref())?;
+    field(out, "pages", doc.pages.as_deref())?;
+    if !doc.authors.is_empty() {
+        field(out, "authors", Some(&doc.authors.join("; ")))?;
+    }
     field(out, "compiler", doc.compiler.as_deref())?;
     field(out, "published in", doc.published_in.as_deref())?;
     field(out, "source", doc.source_url.as_deref())?;
+    field(out, "citation", doc.citation.as_deref().map(|c| preview(c, 200)).as_deref())?;
     for r in &doc.archival_refs {
         field(out, "archive file", Some(&describe_ref(r)))?;
     }

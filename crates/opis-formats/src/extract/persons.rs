@@ -29,8 +29,9 @@ static TITLED: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// `V. N. Malin`, `E. Ronald Noble`: anchored, tried only where an initial stands.
 static INITIALS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(?:^|[^\p{{L}}\p{{N}}])((?:\p{{Lu}}\.\s?){{1,3}}{SURNAME})")).unwrap());
+    LazyLock::new(|| Regex::new(&format!(r"^((?:\p{{Lu}}\.\s?){{1,3}}{SURNAME}(?:\s+{SURNAME})?)")).unwrap());
 
 static LIST_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^({SURNAME}(?:\s+{SURNAME})?)\s*[-–—]")).unwrap());
@@ -123,8 +124,10 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
         for c in TITLED.captures_iter(text) {
             add(&c[1], false);
         }
-        for c in INITIALS.captures_iter(text) {
-            add(&c[1], false);
+        for start in initial_starts(text) {
+            if let Some(c) = INITIALS.captures(&text[start..]) {
+                add(&c[1], false);
+            }
         }
     }
 
@@ -163,6 +166,27 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
         .collect();
     persons.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.name.cmp(&b.name)));
     persons
+}
+
+/// Byte offsets where an initial ("V.") starts a word: an upper-case letter followed
+/// by a period, not preceded by a letter or digit. A scan this simple is much faster
+/// than a regex without a literal to look for.
+fn initial_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if c.is_uppercase()
+            && iter.peek().is_some_and(|&(_, n)| n == '.')
+            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '.')
+        {
+            out.push(i);
+        }
+        prev = Some(c);
+    }
+    // An initial inside a run of initials is found from the run's first one.
+    out.dedup_by(|b, a| text[*a..*b].len() <= 4 && text[*a..*b].trim_end().ends_with('.'));
+    out
 }
 
 /// "SECRETARY KISSINGER" → "Kissinger"; other speaker labels unchanged.
@@ -204,7 +228,8 @@ fn all_texts(doc: &Document) -> impl Iterator<Item = &str> {
 /// Word and word-sequence counts over a document's texts, possessives folded.
 struct WordCounts<'a> {
     words: Vec<&'a str>,
-    single: HashMap<&'a str, u32>,
+    /// Where each capitalised word stands in `words`.
+    positions: HashMap<&'a str, Vec<u32>>,
 }
 
 impl<'a> WordCounts<'a> {
@@ -220,21 +245,26 @@ impl<'a> WordCounts<'a> {
             }
             words.push(""); // texts do not run into each other
         }
-        // Names are capitalised: counting only such words keeps hashing off the hot path.
-        let mut single = HashMap::new();
-        for w in words.iter().filter(|w| w.starts_with(char::is_uppercase)) {
-            *single.entry(*w).or_insert(0) += 1;
+        // Names are capitalised: indexing only such words keeps hashing off the hot path,
+        // and a multi-word name is looked for only where its first word stands.
+        let mut positions: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, w) in words.iter().enumerate().filter(|(_, w)| w.starts_with(char::is_uppercase)) {
+            positions.entry(*w).or_default().push(i as u32);
         }
-        WordCounts { words, single }
+        WordCounts { words, positions }
     }
 
     fn count(&self, key: &str) -> u32 {
         let parts: Vec<&str> = key.split_whitespace().collect();
-        match parts.len() {
-            0 => 0,
-            1 => self.single.get(parts[0]).copied().unwrap_or(0),
-            n => self.words.windows(n).filter(|w| w.iter().zip(&parts).all(|(a, b)| *a == *b)).count() as u32,
-        }
+        let Some(first) = parts.first() else { return 0 };
+        let Some(starts) = self.positions.get(first) else { return 0 };
+        starts
+            .iter()
+            .filter(|&&i| {
+                let i = i as usize;
+                parts[1..].iter().enumerate().all(|(k, p)| self.words.get(i + 1 + k) == Some(p))
+            })
+            .count() as u32
     }
 }
 
