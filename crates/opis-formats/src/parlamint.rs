@@ -256,11 +256,24 @@ fn persons_beside(path: &Path, corpus_prefix: &str) -> (Persons, Vec<opis_model:
 /// An include target relative to `base`; `None` for URLs, which opis does not fetch.
 fn include_path(base: &Path, href: &str) -> Option<PathBuf> {
     let href = href.trim();
-    if href.is_empty() || href.contains("://") {
+    // Only files inside the corpus folder: no URLs, no absolute paths, no "..". An
+    // include is data from the file being read, and must not reach /dev/zero or /etc.
+    let relative = Path::new(href);
+    let inside = relative.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if href.is_empty() || href.contains("://") || !inside {
         return None;
     }
-    Some(base.join(href))
+    let path = base.join(relative);
+    // A regular file of a sane size: a sitting is a few MB, the largest corpus files tens.
+    let meta = std::fs::metadata(&path).ok();
+    match meta {
+        Some(m) if !m.is_file() || m.len() > MAX_INCLUDE_BYTES => None,
+        _ => Some(path),
+    }
 }
+
+/// The largest included file opis reads (ParlaMint sittings are at most a few dozen MB).
+const MAX_INCLUDE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// "ParlaMint-TR" from "ParlaMint-TR_T27-tbmm-2018-07-07(.ana)": the corpus a sitting belongs to.
 fn corpus_prefix(id: &str) -> &str {
