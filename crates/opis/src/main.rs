@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use opis_formats::{Reader, parse_file};
+use opis_index::{Index, SearchOptions, Sort};
 use opis_model::Severity;
 use opis_store::{SqliteStore, Store};
 
@@ -70,6 +71,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search the collection: words, "phrases", AND/OR/NOT, -word, speaker:, person:,
+    /// archive:, kind:, lang:, collection:, title:, date:1956-11-01..1956-11-05.
+    Search {
+        query: String,
+        /// Print the SearchResults object as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Count facets: kind, language, collection, speaker, person, archive, year.
+        #[arg(long)]
+        facets: bool,
+        /// relevance, date (oldest first) or -date (newest first).
+        #[arg(long, default_value = "relevance", value_parser = parse_sort)]
+        sort: Sort,
+    },
+    /// List the stored documents: id, current version, content hash, title.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Verify that the store and the index agree (same documents, same versions).
+    Check,
+}
+
+fn parse_sort(s: &str) -> Result<Sort, String> {
+    match s {
+        "relevance" => Ok(Sort::Relevance),
+        "date" => Ok(Sort::DateAsc),
+        "-date" => Ok(Sort::DateDesc),
+        other => Err(format!("unknown sort {other:?}; expected relevance, date or -date")),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,6 +114,59 @@ enum OutputFormat {
     Json,
     Tei,
     Text,
+}
+
+/// What differs between the store's and the index's (id, version) lists, both sorted.
+fn compare(store: &[(String, u32)], index: &[(String, u32)]) -> Vec<String> {
+    let index_map: std::collections::HashMap<&str, u32> = index.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+    let store_map: std::collections::HashMap<&str, u32> = store.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+    let mut out = Vec::new();
+    for (id, v) in store {
+        match index_map.get(id.as_str()) {
+            None => out.push(format!("{id}: in the store (version {v}), not in the index")),
+            Some(iv) if iv != v => out.push(format!("{id}: version {v} in the store, {iv} in the index")),
+            _ => {}
+        }
+    }
+    for (id, v) in index {
+        if !store_map.contains_key(id.as_str()) {
+            out.push(format!("{id}: in the index (version {v}), not in the store"));
+        }
+    }
+    if index.len() != index_map.len() {
+        out.push(format!("the index holds {} entries for {} documents: duplicates", index.len(), index_map.len()));
+    }
+    out
+}
+
+fn print_results(results: &opis_index::SearchResults) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    writeln!(out, "{} match(es)", results.total)?;
+    for hit in &results.hits {
+        let date = hit.date.as_ref().map(|d| d.from.as_str()).unwrap_or("----------");
+        let place = match hit.turn {
+            Some(t) => format!("{}#turn-{t}  {}", hit.id, hit.speakers.join(", ")),
+            None => hit.id.clone(),
+        };
+        writeln!(out, "\n{date}  {place}\n  {}", hit.title)?;
+        let snippet = hit.snippet_plain();
+        if !snippet.is_empty() {
+            writeln!(out, "  {}", snippet.split_whitespace().collect::<Vec<_>>().join(" "))?;
+        }
+    }
+    for (facet, values) in &results.facets {
+        let mut values: Vec<(&String, &u64)> = values.iter().collect();
+        values.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = values.iter().take(10).map(|(v, n)| format!("{v} ({n})")).collect();
+        writeln!(out, "\n{facet}: {}", shown.join(", "))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn open_index(data: &std::path::Path) -> Result<Index> {
+    Index::open(data).with_context(|| format!("opening the search index in {}", data.display()))
 }
 
 fn severity_name(s: Severity) -> &'static str {
@@ -118,6 +208,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stops early (`opis list | head`) is not an error.
+        Err(e) if e.chain().any(|c| c.to_string().contains("Broken pipe")) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -150,10 +242,87 @@ fn run(cli: Cli) -> Result<()> {
             for f in &summary.failed {
                 eprintln!("failed: {f}");
             }
+            let mut index = open_index(&data)?;
+            let report = index.sync(&store).context("updating the search index")?;
+            eprintln!("indexed {} document(s) from {} change(s)", report.documents, report.applied);
             if !summary.failed.is_empty() {
                 anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
             }
             Ok(())
+        }
+        Command::Search { query, json, limit, offset, facets, sort } => {
+            let store = open_store(&data)?;
+            let mut index = open_index(&data)?;
+            // A reader may find the index behind the store (an ingest was killed): catch up first.
+            if index.applied_seq() < store.last_change()? {
+                index.sync(&store).context("updating the search index")?;
+            }
+            let opts = SearchOptions { limit, offset, sort, facets };
+            let results = match index.search(&query, &opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Some(pointer) = e.pointer(&query) {
+                        eprintln!("{pointer}");
+                    }
+                    return Err(e.into());
+                }
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print_results(&results)?;
+            }
+            Ok(())
+        }
+        Command::List { json } => {
+            let store = open_store(&data)?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            store.for_each_document(&mut |d| {
+                let line = if json {
+                    serde_json::json!({
+                        "id": d.document.id, "version": d.version, "content_hash": d.content_hash,
+                        "title": d.document.title, "updated_at": d.updated_at,
+                    })
+                    .to_string()
+                } else {
+                    format!("{}\t{}\t{}\t{}", d.document.id, d.version, &d.content_hash[..16], d.document.title)
+                };
+                writeln!(out, "{line}").map_err(|e| opis_store::StoreError::Io { path: "stdout".into(), source: e })
+            })?;
+            out.flush()?;
+            Ok(())
+        }
+        Command::Reindex => {
+            let store = open_store(&data)?;
+            let mut index = open_index(&data)?;
+            index.rebuild(&store).context("rebuilding the search index")?;
+            eprintln!("reindexed {} document(s)", index.ids_and_versions()?.len());
+            Ok(())
+        }
+        Command::Check => {
+            let store = open_store(&data)?;
+            let index = open_index(&data)?;
+            let in_store = store.ids_and_versions()?;
+            let in_index = index.ids_and_versions()?;
+            let problems = compare(&in_store, &in_index);
+            let (last, applied) = (store.last_change()?, index.applied_seq());
+            let mut problems = problems;
+            if applied != last {
+                problems.push(format!("the index has applied changes up to {applied}, the store is at {last}"));
+            }
+            if problems.is_empty() {
+                println!("ok: {} documents, store and index agree", in_store.len());
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                anyhow::bail!(
+                    "store and index disagree ({} problem(s)); `opis ingest` or `opis reindex` repairs the index",
+                    problems.len()
+                )
+            }
         }
         Command::Show { id, format, versions, version } => {
             let store = open_store(&data)?;

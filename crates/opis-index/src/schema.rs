@@ -1,0 +1,488 @@
+//! The index schema and how a document becomes index entries: one entry for the whole
+//! document and one for each of its turns.
+//!
+//! Text fields are fed to tantivy pre-tokenized: analysis depends on the document's language
+//! (stemming), which tantivy's per-field tokenizers cannot see, so [`crate::analysis`] runs
+//! here and at query time alike. Between the values of a field (paragraphs, notes, names) the
+//! positions jump by [`VALUE_GAP`], so a phrase never spans two of them.
+//!
+//! Invariant used by facets: a document entry holds everything each of its turn entries holds
+//! (the turn's text, speakers, section, and the document's metadata), so any query without
+//! negation that matches a turn also matches its document.
+
+use std::collections::BTreeSet;
+
+use opis_model::{BlockKind, Document};
+use tantivy::schema::OwnedValue;
+use tantivy::schema::document::Document as TantivyDoc;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+
+use crate::analysis::{self, RefParts, TermCache};
+
+/// Bumped whenever the schema or the analysis changes; an index built by another version is
+/// rebuilt on the next sync.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Position gap between two values of one field.
+pub const VALUE_GAP: u32 = 8;
+
+/// Entry kinds (the `entry` field).
+pub const ENTRY_DOC: u64 = 0;
+pub const ENTRY_TURN: u64 = 1;
+
+/// Separates a facet's name from its value in the `facet` field.
+pub const FACET_SEP: char = '\u{1f}';
+
+/// The fields of the index.
+#[derive(Clone)]
+pub struct Fields {
+    pub id: Field,
+    pub entry: Field,
+    pub turn: Field,
+    pub version: Field,
+    pub date_from: Field,
+    pub date_to: Field,
+    pub kind: Field,
+    pub lang: Field,
+    pub collection: Field,
+    pub archive: Field,
+    pub cites: Field,
+    pub facet: Field,
+    pub title: Field,
+    /// The document's title on its turn entries: searched by `title:` only.
+    pub ctitle: Field,
+    pub body: Field,
+    pub notes: Field,
+    pub meta: Field,
+    pub section: Field,
+    pub stem: Field,
+    pub names: Field,
+    pub speaker: Field,
+    pub person: Field,
+    // Stored only.
+    pub s_title: Field,
+    pub s_date: Field,
+    pub s_kind: Field,
+    pub s_lang: Field,
+    pub s_text: Field,
+    pub s_speakers: Field,
+}
+
+/// Builds the schema and returns it with its fields.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let positions = |record: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer("raw").set_index_option(record).set_fieldnorms(true),
+        )
+    };
+    let with_positions = positions(IndexRecordOption::WithFreqsAndPositions);
+    let with_freqs = positions(IndexRecordOption::WithFreqs);
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED | FAST),
+        entry: b.add_u64_field("entry", INDEXED | FAST | STORED),
+        turn: b.add_u64_field("turn", STORED),
+        version: b.add_u64_field("version", STORED | FAST),
+        date_from: b.add_i64_field("date_from", INDEXED | FAST),
+        date_to: b.add_i64_field("date_to", INDEXED | FAST),
+        kind: b.add_text_field("kind", keyword.clone()),
+        lang: b.add_text_field("lang", keyword.clone()),
+        collection: b.add_text_field("collection", keyword.clone()),
+        archive: b.add_text_field("archive", keyword.clone()),
+        cites: b.add_text_field("cites", keyword.clone()),
+        facet: b.add_text_field("facet", keyword | FAST),
+        title: b.add_text_field("title", with_positions.clone()),
+        ctitle: b.add_text_field("ctitle", with_positions.clone()),
+        body: b.add_text_field("body", with_positions.clone()),
+        notes: b.add_text_field("notes", with_positions.clone()),
+        meta: b.add_text_field("meta", with_positions.clone()),
+        section: b.add_text_field("section", with_positions.clone()),
+        stem: b.add_text_field("stem", with_freqs),
+        names: b.add_text_field("names", with_positions.clone()),
+        speaker: b.add_text_field("speaker", with_positions.clone()),
+        person: b.add_text_field("person", with_positions),
+        s_title: b.add_text_field("s_title", STORED),
+        s_date: b.add_text_field("s_date", STORED),
+        s_kind: b.add_text_field("s_kind", STORED),
+        s_lang: b.add_text_field("s_lang", STORED),
+        s_text: b.add_text_field("s_text", STORED),
+        s_speakers: b.add_text_field("s_speakers", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// One index entry as the writer takes it: field values held as they are (tantivy's own
+/// document type would serialize pre-tokenized text to JSON and back).
+#[derive(Debug, Default)]
+pub struct Entry {
+    values: Vec<(Field, OwnedValue)>,
+}
+
+type EntryIter<'a> =
+    std::iter::Map<std::slice::Iter<'a, (Field, OwnedValue)>, fn(&'a (Field, OwnedValue)) -> (Field, &'a OwnedValue)>;
+
+fn field_value(fv: &(Field, OwnedValue)) -> (Field, &OwnedValue) {
+    (fv.0, &fv.1)
+}
+
+impl TantivyDoc for Entry {
+    type Value<'a> = &'a OwnedValue;
+    type FieldsValuesIter<'a> = EntryIter<'a>;
+
+    fn iter_fields_and_values(&self) -> EntryIter<'_> {
+        self.values.iter().map(field_value as fn(&(Field, OwnedValue)) -> (Field, &OwnedValue))
+    }
+}
+
+impl Entry {
+    fn add_text(&mut self, field: Field, text: impl Into<String>) {
+        self.values.push((field, OwnedValue::Str(text.into())));
+    }
+
+    fn add_u64(&mut self, field: Field, value: u64) {
+        self.values.push((field, OwnedValue::U64(value)));
+    }
+
+    fn add_i64(&mut self, field: Field, value: i64) {
+        self.values.push((field, OwnedValue::I64(value)));
+    }
+
+    fn add_pre_tokenized_text(&mut self, field: Field, text: PreTokenizedString) {
+        self.values.push((field, OwnedValue::PreTokStr(text)));
+    }
+}
+
+/// Accumulates the tokens of one pre-tokenized field.
+#[derive(Default)]
+struct TokenBuf {
+    tokens: Vec<Token>,
+    next: u32,
+}
+
+impl TokenBuf {
+    fn push(&mut self, text: String, position: u32) {
+        if text.is_empty() {
+            return;
+        }
+        self.tokens.push(Token { offset_from: 0, offset_to: 0, position: position as usize, text, position_length: 1 });
+    }
+
+    /// Ends one value: the next one starts [`VALUE_GAP`] positions further.
+    fn end_value(&mut self, used: u32) {
+        self.next = self.next.saturating_add(used).saturating_add(VALUE_GAP);
+    }
+
+    fn into_field(self, doc: &mut Entry, field: Field) {
+        if !self.tokens.is_empty() {
+            doc.add_pre_tokenized_text(field, PreTokenizedString { text: String::new(), tokens: self.tokens });
+        }
+    }
+}
+
+/// Analyses texts of one entry into its pre-tokenized fields.
+struct EntryBuilder<'a> {
+    lang: &'a str,
+    cache: &'a mut TermCache,
+    plain: Vec<(Field, TokenBuf)>,
+    stem: TokenBuf,
+    names: TokenBuf,
+    speaker: TokenBuf,
+    person: TokenBuf,
+}
+
+impl<'a> EntryBuilder<'a> {
+    fn new(lang: &'a str, cache: &'a mut TermCache) -> Self {
+        EntryBuilder {
+            lang,
+            cache,
+            plain: Vec::new(),
+            stem: TokenBuf::default(),
+            names: TokenBuf::default(),
+            speaker: TokenBuf::default(),
+            person: TokenBuf::default(),
+        }
+    }
+
+    /// Adds a text to a plain field, and its stems and capitalised-word name keys.
+    fn text(&mut self, field: Field, text: &str) {
+        self.add(field, text, true);
+    }
+
+    /// Adds a text to a plain field only (context that bare words do not search).
+    fn plain_only(&mut self, field: Field, text: &str) {
+        self.add(field, text, false);
+    }
+
+    fn add(&mut self, field: Field, text: &str, analyze_all: bool) {
+        let toks = analysis::tokenize(text);
+        if toks.is_empty() {
+            return;
+        }
+        let idx = match self.plain.iter().position(|(f, _)| *f == field) {
+            Some(i) => i,
+            None => {
+                self.plain.push((field, TokenBuf::default()));
+                self.plain.len() - 1
+            }
+        };
+        let used = toks.len() as u32;
+        let (plain_base, names_base) = (self.plain[idx].1.next, self.names.next);
+        let mut any_name = false;
+        for t in &toks {
+            let a = self.cache.analyse(self.lang, t.text);
+            self.plain[idx].1.push(a.fold.clone(), plain_base.saturating_add(t.position));
+            if !analyze_all {
+                continue;
+            }
+            if let Some(s) = &a.stem {
+                self.stem.push(s.clone(), 0);
+            }
+            if !a.keys.is_empty() {
+                for k in &a.keys {
+                    self.names.push(k.clone(), names_base.saturating_add(t.position));
+                }
+                any_name = true;
+            }
+        }
+        self.plain[idx].1.end_value(used);
+        if any_name {
+            self.names.end_value(used);
+        }
+    }
+
+    /// Adds a person's name to the names field and to `speaker` and/or `person`.
+    fn name(&mut self, name: &str, speaker: bool, person: bool) {
+        let toks = analysis::tokenize(name);
+        if toks.is_empty() {
+            return;
+        }
+        let used = toks.len() as u32;
+        let keys: Vec<(String, u32)> =
+            toks.iter().flat_map(|t| analysis::name_keys(t.text).into_iter().map(move |k| (k, t.position))).collect();
+        for (buf, on) in [(&mut self.names, true), (&mut self.speaker, speaker), (&mut self.person, person)] {
+            if !on {
+                continue;
+            }
+            let base = buf.next;
+            for (k, p) in &keys {
+                buf.push(k.clone(), base.saturating_add(*p));
+            }
+            buf.end_value(used);
+        }
+    }
+
+    fn finish(self, doc: &mut Entry, fields: &Fields) {
+        for (field, buf) in self.plain {
+            buf.into_field(doc, field);
+        }
+        self.stem.into_field(doc, fields.stem);
+        self.names.into_field(doc, fields.names);
+        self.speaker.into_field(doc, fields.speaker);
+        self.person.into_field(doc, fields.person);
+    }
+}
+
+/// "1956-10-30" → 19561030; `None` unless the text is a valid ISO day.
+pub fn day_number(iso: &str) -> Option<i64> {
+    let (from, to) = crate::query::parse_day_span(iso.trim())?;
+    (from == to).then_some(from)
+}
+
+/// Metadata shared by a document's entries.
+fn add_common(doc: &mut Entry, f: &Fields, d: &Document, version: u32, entry: u64) {
+    doc.add_text(f.id, &d.id);
+    doc.add_u64(f.entry, entry);
+    doc.add_u64(f.version, u64::from(version));
+    if let Some(date) = &d.date {
+        let from = day_number(&date.from);
+        let to = day_number(&date.to).or(from);
+        if let (Some(from), Some(to)) = (from.or(to), to) {
+            doc.add_i64(f.date_from, from.min(to));
+            doc.add_i64(f.date_to, from.max(to));
+        }
+        if let Ok(json) = serde_json::to_string(date) {
+            doc.add_text(f.s_date, json);
+        }
+    }
+    let kind = analysis::keyword(&d.kind);
+    if !kind.is_empty() {
+        doc.add_text(f.kind, kind);
+    }
+    let lang = analysis::keyword(&d.language);
+    if !lang.is_empty() {
+        doc.add_text(f.lang, lang);
+    }
+    if let Some(c) = &d.collection {
+        let c = analysis::keyword(c);
+        if !c.is_empty() {
+            doc.add_text(f.collection, c);
+        }
+    }
+    for r in &d.archival_refs {
+        for key in analysis::archive_keys(&RefParts::from_ref(r)) {
+            doc.add_text(f.archive, key);
+        }
+    }
+    doc.add_text(f.s_title, &d.title);
+    doc.add_text(f.s_kind, &d.kind);
+    doc.add_text(f.s_lang, &d.language);
+}
+
+fn facet(name: &str, value: &str) -> String {
+    format!("{name}{FACET_SEP}{}", value.trim())
+}
+
+/// The language code analysis uses for a document ("en", "ru", …; lower case).
+pub fn doc_lang(d: &Document) -> String {
+    d.language.trim().to_ascii_lowercase()
+}
+
+/// Every index entry of one document: the document entry first, then one per turn.
+pub fn entries(d: &Document, version: u32, f: &Fields, cache: &mut TermCache) -> Vec<Entry> {
+    let lang = doc_lang(d);
+    let mut out = Vec::new();
+
+    // The document entry.
+    let mut doc = Entry::default();
+    add_common(&mut doc, f, d, version, ENTRY_DOC);
+    let mut b = EntryBuilder::new(&lang, cache);
+    b.text(f.title, &d.title);
+    let mut stored = String::new();
+    let mut speakers_seen = BTreeSet::new();
+    for s in &d.sections {
+        if let Some(h) = &s.heading {
+            b.text(f.body, h);
+            b.plain_only(f.section, h);
+            push_para(&mut stored, h);
+        }
+        for p in &s.presenters {
+            b.name(p, false, true);
+        }
+        for block in &s.blocks {
+            b.text(f.body, &block.text);
+            push_para(&mut stored, &block.text);
+            if block.kind == BlockKind::Turn {
+                for sp in &block.speakers {
+                    if speakers_seen.insert(sp.clone()) {
+                        b.name(sp, true, true);
+                    }
+                }
+            }
+        }
+    }
+    for n in &d.notes {
+        b.text(f.notes, &n.text);
+        push_para(&mut stored, &format!("{}. {}", n.n, n.text));
+    }
+    let metas = [&d.summary, &d.citation, &d.place, &d.classification, &d.compiler, &d.published_in, &d.part];
+    for m in metas.into_iter().flatten() {
+        b.text(f.meta, m);
+    }
+    for m in d.subjects.iter().chain(&d.places) {
+        b.text(f.meta, m);
+    }
+    if stored.trim().is_empty()
+        && let Some(summary) = &d.summary
+    {
+        push_para(&mut stored, summary);
+    }
+    for p in &d.participants {
+        b.text(f.meta, &p.label);
+        for name in &p.names {
+            b.name(name, false, true);
+        }
+    }
+    for name in d.authors.iter().chain(&d.editors).chain(&d.contributors) {
+        b.name(name, false, true);
+    }
+    for p in &d.persons {
+        b.name(&p.name, false, true);
+        for v in &p.variants {
+            if v != &p.name {
+                b.name(v, false, true);
+            }
+        }
+    }
+    b.finish(&mut doc, f);
+    for n in &d.notes {
+        for r in &n.archival_refs {
+            for key in analysis::archive_keys(&RefParts::from_ref(r)) {
+                doc.add_text(f.cites, key);
+            }
+        }
+    }
+    let mut facets = BTreeSet::new();
+    facets.insert(facet("kind", &d.kind));
+    facets.insert(facet("language", &d.language));
+    if let Some(c) = &d.collection {
+        facets.insert(facet("collection", c));
+    }
+    if let Some(date) = &d.date
+        && let Some(day) = day_number(&date.from).or_else(|| day_number(&date.to))
+    {
+        facets.insert(facet("year", &(day / 10000).to_string()));
+    }
+    for p in &d.persons {
+        facets.insert(facet("person", &p.name));
+    }
+    for r in &d.archival_refs {
+        let path = analysis::archive_facet_path(r);
+        for i in 1..=path.len() {
+            facets.insert(facet("archive", &path[..i].join(", ")));
+        }
+    }
+    for v in facets.into_iter().filter(|v| !v.ends_with(FACET_SEP)) {
+        doc.add_text(f.facet, v);
+    }
+    doc.add_text(f.s_text, stored);
+    out.push(doc);
+
+    // One entry per turn, in reading order.
+    let mut turn_index = 0u64;
+    for s in &d.sections {
+        for block in s.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
+            let mut doc = Entry::default();
+            add_common(&mut doc, f, d, version, ENTRY_TURN);
+            doc.add_u64(f.turn, turn_index);
+            let mut b = EntryBuilder::new(&lang, cache);
+            b.plain_only(f.ctitle, &d.title);
+            if let Some(h) = &s.heading {
+                b.plain_only(f.section, h);
+            }
+            b.text(f.body, &block.text);
+            let mut seen = BTreeSet::new();
+            for sp in block.speakers.iter().filter(|sp| !sp.trim().is_empty()) {
+                if seen.insert(sp.as_str()) {
+                    b.name(sp, true, true);
+                    doc.add_text(f.s_speakers, sp);
+                    doc.add_text(f.facet, facet("speaker", sp));
+                }
+            }
+            b.finish(&mut doc, f);
+            doc.add_text(f.s_text, &block.text);
+            out.push(doc);
+            turn_index += 1;
+        }
+    }
+    out
+}
+
+fn push_para(out: &mut String, text: &str) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(text);
+}
