@@ -23,9 +23,13 @@ fn shared() -> PathBuf {
 /// A fresh folder under the target directory (cleared first).
 fn temp_dir(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    // Named by test, not by process, so runs reuse (and clear) the same folders.
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("opis-index-{name}-{}", N.fetch_add(1, Ordering::SeqCst)));
+    // Named by process too: a test runner may run tests as concurrent processes
+    // (cargo nextest), and each must have its own folders.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "opis-index-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
