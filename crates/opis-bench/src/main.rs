@@ -1,0 +1,143 @@
+//! `opis-bench`: opis against SQLite FTS5 and a bare tantivy index, on the same documents and
+//! queries, in the same run (issue 4, point 7). Never part of the tests.
+//!
+//! - `generate` scales the real corpora of `../shared` up to N documents of JSON Lines
+//!   ([`generate`]).
+//! - `ingest` loads them into opis (store, then `Index::sync`), FTS5 and a bare tantivy index,
+//!   each in a child process of its own so that peak RSS is per side ([`ingest`], [`fts`],
+//!   [`bare`]).
+//! - `query` times a fixed query set on the three ([`query`]).
+//! - `all` does the three and prints one Markdown summary ([`report`]).
+
+mod bare;
+mod fts;
+mod generate;
+mod ingest;
+mod query;
+mod report;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::ingest::Side;
+
+/// Bytes of block text a copy's body keeps (whole blocks); ParlaMint sittings run to megabytes.
+const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Parser)]
+#[command(name = "opis-bench", about = "Benchmarks opis against SQLite FTS5 and a bare tantivy index")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write N documents as JSON Lines: copies of the real corpora with new ids and shifted dates.
+    Generate {
+        #[arg(long)]
+        docs: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// The shared folder holding `seed` and `corpora` (default: ../shared).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Cap on each body's block text, bytes (0: no cap).
+        #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+    },
+    /// Ingest JSON Lines into opis, SQLite FTS5 and a bare tantivy index under DIR.
+    Ingest {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        /// Run one side in this process (what the parent runs in its children).
+        #[arg(long, value_enum, hide = true)]
+        side: Option<Side>,
+    },
+    /// Time the query set on the three systems in DIR.
+    Query {
+        #[arg(long)]
+        data: PathBuf,
+        /// Timed runs of each query on each system (after one warm-up run).
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// Seconds after which no new run of one query on one system starts (at least 10 runs).
+        #[arg(long, default_value_t = 20.0)]
+        budget_secs: f64,
+    },
+    /// generate + ingest + query, then one Markdown summary.
+    All {
+        #[arg(long)]
+        docs: usize,
+        /// Working folder: docs.jsonl and data/ go here.
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long, default_value_t = 20.0)]
+        budget_secs: f64,
+    },
+}
+
+fn shared_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let here = Path::new("../shared");
+        if here.join("corpora").exists() {
+            here.to_owned()
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        }
+    })
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Cmd::Generate { docs, out, shared, max_body_bytes } => {
+            let g = generate::run(&shared_dir(shared), docs, &out, max_body_bytes)?;
+            print!("{}", report::generate_md(&g));
+        }
+        Cmd::Ingest { input, data, side: Some(side) } => ingest::run_side(&input, &data, side)?,
+        Cmd::Ingest { input, data, side: None } => {
+            let r = ingest::run_all(&input, &data)?;
+            println!("`{}` · {}\n", report::command_line(), report::machine());
+            print!("{}", report::ingest_md(&r));
+        }
+        Cmd::Query { data, runs, budget_secs } => {
+            let rows = query::run(&data, runs, budget_secs)?;
+            println!("`{}` · {}\n", report::command_line(), report::machine());
+            print!("{}", report::query_md(&rows));
+        }
+        Cmd::All { docs, work, shared, max_body_bytes, runs, budget_secs } => {
+            std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+            let input = work.join("docs.jsonl");
+            let data = work.join("data");
+            eprintln!("generate: {docs} documents → {}", input.display());
+            let g = generate::run(&shared_dir(shared), docs, &input, max_body_bytes)?;
+            eprint!("{}", report::generate_md(&g));
+            let ingest = ingest::run_all(&input, &data)?;
+            let rows = query::run(&data, runs, budget_secs)?;
+            println!("### opis benchmark, {docs} documents\n");
+            println!("`{}`  \n{}\n", report::command_line(), report::machine());
+            println!("{}", report::generate_md(&g));
+            println!("{}", report::ingest_md(&ingest));
+            println!("{}", report::query_md(&rows));
+            println!("{}", report::goals_md(&ingest, &rows));
+            println!(
+                "FTS5: `porter unicode61 remove_diacritics 2`; documents and turns each top 10 by bm25 (`ORDER BY rank`) \
+                 with `snippet()`, plus `count(*)` (or one `GROUP BY` per table for facets: kind, language, collection, \
+                 year; speakers); date/kind/lang as SQL `WHERE` on B-tree indexes; read-only, 64 MiB cache, mmap. \
+                 Bare tantivy: one `TEXT` field (default tokenizer), one entry per document, top 10 ids + count. Hits = documents + \
+                 turns matched (bare: documents)."
+            );
+        }
+    }
+    Ok(())
+}
