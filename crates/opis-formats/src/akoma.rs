@@ -40,7 +40,7 @@ use crate::record::slug;
 use crate::xml::{XmlEvent, XmlReader, attr, collapse_whitespace, local};
 
 /// The hierarchical containers of a debate body.
-const CONTAINERS: &[&str] = &[
+pub const CONTAINERS: &[&str] = &[
     "debateSection",
     "administrationOfOath",
     "rollCall",

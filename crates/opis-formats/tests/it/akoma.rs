@@ -12,28 +12,7 @@ use crate::shared;
 
 const FILES: [&str; 2] = ["ke_Debate_Bungeni_2011-06-10.xml", "cl_Sesion56_2.xml"];
 
-const CONTAINERS: &[&str] = &[
-    "debateSection",
-    "administrationOfOath",
-    "rollCall",
-    "prayers",
-    "oralStatements",
-    "writtenStatements",
-    "personalStatements",
-    "ministerialStatements",
-    "resolutions",
-    "nationalInterest",
-    "declarationOfVote",
-    "communication",
-    "petitions",
-    "papers",
-    "noticesOfMotion",
-    "questions",
-    "address",
-    "proceduralMotions",
-    "pointOfOrder",
-    "adjournment",
-];
+use opis_formats::akoma::CONTAINERS;
 
 fn path(file: &str) -> PathBuf {
     shared().join("corpora/akoma-ntoso").join(file)

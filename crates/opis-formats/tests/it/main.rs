@@ -48,3 +48,14 @@ pub fn all_blocks(doc: &Document) -> impl Iterator<Item = &opis_model::Block> {
 pub fn blocks_of_kind(doc: &Document, kind: BlockKind) -> Vec<&opis_model::Block> {
     all_blocks(doc).filter(|b| b.kind == kind).collect()
 }
+
+/// The rows of the Wilson Center CSV export, column name → value, read with the csv crate.
+pub fn csv_rows() -> Vec<std::collections::HashMap<String, String>> {
+    let path = shared().join("corpora/wilson-center/wilson_archive_kohl-rows.csv");
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
+}

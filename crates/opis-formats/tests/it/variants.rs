@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use opis_formats::parse_file;
 use opis_model::Document;
 
-use crate::{parse_one, parse_text, seed_path, shared, turn_speakers};
+use crate::{csv_rows, parse_one, parse_text, seed_path, shared, turn_speakers};
 
 fn seed_text() -> String {
     std::fs::read_to_string(seed_path()).unwrap()
@@ -116,16 +116,6 @@ struct Layout {
     with_summary: bool,
     bracket_notes: bool,
     notes_header: &'static str,
-}
-
-fn csv_rows() -> Vec<HashMap<String, String>> {
-    let path = shared().join("corpora/wilson-center/wilson_archive_kohl-rows.csv");
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
-        .collect()
 }
 
 /// Writes a CSV row's real content in the seed's record layout.

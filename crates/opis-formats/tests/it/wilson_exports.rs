@@ -6,17 +6,7 @@ use std::collections::HashMap;
 use opis_formats::{Reader, parse_file};
 use opis_model::Severity;
 
-use crate::shared;
-
-fn csv_rows() -> Vec<HashMap<String, String>> {
-    let path = shared().join("corpora/wilson-center/wilson_archive_kohl-rows.csv");
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
-        .collect()
-}
+use crate::{csv_rows, shared};
 
 #[test]
 fn csv_rows_match_their_columns() {
