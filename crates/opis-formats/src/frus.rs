@@ -49,6 +49,19 @@ pub fn parse_frus(path: &Path, text: &str) -> Result<Vec<Document>> {
     Ok(reader.finish())
 }
 
+/// As [`parse_frus`], handing each document to `each` as soon as the next one is read,
+/// so that memory does not grow with the number of documents in a volume. On an error
+/// the documents already handed on stay valid; the error names where reading stopped.
+pub fn parse_frus_each(path: &Path, text: &str, each: &mut dyn FnMut(Document)) -> Result<()> {
+    let persons = if text.contains("type=\"persons\"") { read_persons_list(path, text)? } else { HashMap::new() };
+    let mut reader = Reader::new(path, text, persons);
+    reader.sink = Some(each);
+    reader.run()?;
+    let rest = reader.finish();
+    debug_assert!(rest.is_empty(), "a sink receives every document");
+    Ok(())
+}
+
 /// Separates paragraphs inside a note or a head until the text is tidied.
 const PARA_SEP: char = '\u{2029}';
 /// Bracket the placeholder marker left where a note stood. It becomes `[n]` when the
@@ -298,7 +311,13 @@ struct Reader<'a> {
     /// Everything outside the documents: the "Source:" paragraph of an Office of the
     /// Historian file, or the whole body of a file without document divs.
     outside: DocBuilder,
+    /// Finished documents not yet handed on. With a sink, at most one is held back:
+    /// diagnostics about the file outside any document go to the last one.
     docs: Vec<Document>,
+    /// Where finished documents go as the volume streams by (`parse_frus_each`).
+    sink: Option<&'a mut dyn FnMut(Document)>,
+    /// Documents handed to the sink so far.
+    emitted: usize,
     ids: HashSet<String>,
     last_page: Option<String>,
     unknown_seen: HashSet<String>,
@@ -321,6 +340,8 @@ impl<'a> Reader<'a> {
             doc: None,
             outside: DocBuilder::default(),
             docs: Vec::new(),
+            sink: None,
+            emitted: 0,
             ids: HashSet::new(),
             last_page: None,
             unknown_seen: HashSet::new(),
@@ -604,6 +625,7 @@ impl<'a> Reader<'a> {
                 if let Some(b) = self.doc.take() {
                     let doc = self.finish_document(b);
                     self.docs.push(doc);
+                    self.hand_on(1);
                 }
             }
             Act::Owner => {
@@ -866,8 +888,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Hands all but the last `keep` finished documents to the sink, if there is one.
+    fn hand_on(&mut self, keep: usize) {
+        if let Some(sink) = self.sink.as_mut() {
+            let n = self.docs.len().saturating_sub(keep);
+            for doc in self.docs.drain(..n) {
+                sink(doc);
+                self.emitted += 1;
+            }
+        }
+    }
+
     fn finish(mut self) -> Vec<Document> {
-        if self.docs.is_empty() {
+        if self.docs.is_empty() && self.emitted == 0 {
             // A file without document divs is one document: its whole body, named by the header.
             let mut b = std::mem::take(&mut self.outside);
             if b.title.is_none() {
@@ -886,6 +919,7 @@ impl<'a> Reader<'a> {
                 last.diagnostics.extend(rest);
             }
         }
+        self.hand_on(0);
         self.docs
     }
 

@@ -527,3 +527,19 @@ fn a_truncated_volume_is_an_error_with_its_line_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn streaming_gives_the_same_documents_one_at_a_time() {
+    let path = shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let all = opis_formats::frus::parse_frus(&path, &text).unwrap();
+    let mut streamed = Vec::new();
+    opis_formats::frus::parse_frus_each(&path, &text, &mut |d| streamed.push(d)).unwrap();
+    assert_eq!(streamed, all);
+    // A history file without document divs is one document, streamed too.
+    let path = shared().join("corpora/frus/frus-history-documents/1990-12-06-hoggard-to-selin.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut streamed = Vec::new();
+    opis_formats::frus::parse_frus_each(&path, &text, &mut |d| streamed.push(d)).unwrap();
+    assert_eq!(streamed, opis_formats::frus::parse_frus(&path, &text).unwrap());
+}
