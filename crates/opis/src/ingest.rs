@@ -43,6 +43,7 @@ pub struct IngestSummary {
     pub duplicates: usize,
     pub skipped: Vec<(PathBuf, String)>,
     pub failed: Vec<String>,
+    /// Bytes of the files that held documents (skipped and failed files not counted).
     pub bytes: u64,
 }
 

@@ -226,7 +226,7 @@ fn run(cli: Cli) -> Result<()> {
             let opts = ingest::IngestOptions { paths, collection, jobs };
             let summary = ingest::run(&opts, &mut store)?;
             eprintln!(
-                "ingested {} files ({:.1} MB): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
+                "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
                 summary.files,
                 summary.bytes as f64 / 1e6,
                 summary.new,
