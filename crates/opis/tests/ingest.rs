@@ -155,3 +155,31 @@ fn a_kill_during_ingest_then_a_rerun_gives_the_uninterrupted_result() {
         assert_eq!(listing(&data), expected, "round {round}: every document exactly once, same content");
     }
 }
+
+#[test]
+fn search_json_is_the_models_search_results_and_errors_point_at_the_place() {
+    let dir = scratch("search");
+    let data = dir.join("data");
+    let seed = shared().join("seed/presidium-1956-10-30.txt");
+    assert!(opis(&data, &["ingest", seed.to_str().unwrap()]).status.success());
+    let out = opis(&data, &["search", "speaker:Zhukov troops", "--json", "--facets"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Zhukov's turns 7 and 8 speak of troops ("withdraw troops from Budapest", "troops in the GDR").
+    let turns: Vec<u64> = r["hits"].as_array().unwrap().iter().filter_map(|h| h["turn"].as_u64()).collect();
+    assert_eq!(turns, vec![7, 8]);
+    let hit = r["hits"].as_array().unwrap().iter().find(|h| h["turn"].is_u64()).unwrap();
+    for field in ["id", "turn", "speakers", "title", "date", "kind", "snippet", "score"] {
+        assert!(hit.get(field).is_some(), "hit has {field}: {hit}");
+    }
+    assert_eq!(hit["speakers"], serde_json::json!(["Zhukov"]));
+    assert_eq!(hit["date"]["from"], "1956-10-30");
+    assert_eq!(r["total"], r["hits"].as_array().unwrap().len());
+    assert_eq!(r["facets"]["speaker"]["Zhukov"], 2);
+
+    let bad = opis(&data, &["search", "\"Pancha Shila"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = stderr(&bad);
+    assert!(err.contains("unclosed quote at column 1"), "{err}");
+    assert!(err.contains("\"Pancha Shila\n^"), "a caret under the place: {err}");
+}
