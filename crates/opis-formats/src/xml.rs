@@ -82,7 +82,7 @@ impl<'a> XmlReader<'a> {
 
     /// 1-based line of a byte offset. Cheap when offsets grow, as they do while reading.
     pub fn line_at(&mut self, offset: usize) -> u32 {
-        let offset = offset.min(self.text.len());
+        let offset = self.text.floor_char_boundary(offset.min(self.text.len()));
         let (from, line) = if offset >= self.line_cache.0 { self.line_cache } else { (0, 1) };
         let bytes = &self.text.as_bytes()[from..offset];
         let line = line + bytes.iter().filter(|&&b| b == b'\n').count() as u32;
@@ -97,7 +97,8 @@ impl<'a> XmlReader<'a> {
 
     /// An error at a byte offset, with line and column.
     pub fn error_at(&mut self, offset: usize, message: impl Into<String>) -> FormatError {
-        let offset = offset.min(self.text.len());
+        // quick-xml's offsets can fall inside a character (a byte-order mark it skipped).
+        let offset = self.text.floor_char_boundary(offset.min(self.text.len()));
         let line = self.line_at(offset);
         let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let column = self.text[line_start..offset].chars().count() + 1;
@@ -301,6 +302,14 @@ mod tests {
         let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;\">\n]>\n<lolz>&lol2;</lolz>";
         let err = events(bomb).unwrap_err().to_string();
         assert!(err.contains("refuses entity declarations"), "{err}");
+    }
+
+    #[test]
+    fn an_error_right_after_a_byte_order_mark_is_reported_not_a_panic() {
+        // Found by `cargo fuzz run tei`: the error offset fell inside the BOM.
+        let input = "\u{feff}?<x version=   \0\0\0\0\0\0\0jn\0   </person>\n0     lvn";
+        let err = events(input).unwrap_err().to_string();
+        assert!(err.starts_with("t.xml:1: column"), "{err}");
     }
 
     #[test]
