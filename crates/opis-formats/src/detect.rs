@@ -149,12 +149,51 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
     if documents.is_empty() {
         return Err(FormatError::Unrecognized { path: path.to_owned(), reason: "no documents found".into() });
     }
+    if matches!(reader, Reader::Frus | Reader::ParlaMint | Reader::AkomaNtoso | Reader::Tei) {
+        file_diagnostics.extend(check_encoding_declaration(text, bytes, &decoded.diagnostics));
+    }
     for doc in &mut documents {
         let mut diagnostics = decoded.diagnostics.clone();
         diagnostics.append(&mut doc.diagnostics);
         doc.diagnostics = diagnostics;
     }
     Ok(Parsed { reader, documents, diagnostics: file_diagnostics })
+}
+
+/// A warning when the XML declaration names an encoding the bytes are not in (the text
+/// was read by what the bytes are: UTF-8, UTF-16 by its byte-order mark, or
+/// Windows-1252 when they are not UTF-8, which `decode` reports itself).
+fn check_encoding_declaration(
+    text: &str,
+    bytes: &[u8],
+    decoded: &[opis_model::Diagnostic],
+) -> Option<opis_model::Diagnostic> {
+    let start = text.trim_start();
+    let decl = start.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let value = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let declared = value[1..].split(quote).next()?.trim().to_ascii_lowercase();
+    let actual = if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        "utf-16"
+    } else if decoded.iter().any(|d| d.code == "invalid-utf8") {
+        "windows-1252"
+    } else {
+        "utf-8"
+    };
+    let agrees = match actual {
+        "utf-8" => matches!(declared.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") || bytes.is_ascii(),
+        "utf-16" => declared.starts_with("utf-16"),
+        _ => matches!(declared.as_str(), "iso-8859-1" | "latin1" | "latin-1" | "windows-1252" | "cp1252"),
+    };
+    (!agrees).then(|| {
+        opis_model::Diagnostic::warning(
+            "encoding-declaration",
+            format!("the XML declaration says encoding {declared:?}, but the bytes are {actual}; read as {actual}"),
+            Some(1),
+        )
+    })
 }
 
 /// Reads a file from disk into documents.

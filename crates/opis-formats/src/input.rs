@@ -24,6 +24,22 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<DecodedText> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FormatError::Empty { path: path.to_owned() });
     }
+    // UTF-16 with a byte-order mark (XML may be written so): decode before the NUL check,
+    // which would otherwise take its zero bytes for a binary file.
+    for (bom, encoding) in [(&b"\xFF\xFE"[..], encoding_rs::UTF_16LE), (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE)] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let (text, had_errors) = encoding.decode_without_bom_handling(rest);
+            let mut diagnostics = Vec::new();
+            if had_errors {
+                diagnostics.push(Diagnostic::warning(
+                    "invalid-utf16",
+                    format!("invalid {} sequences were replaced with U+FFFD", encoding.name()),
+                    None,
+                ));
+            }
+            return Ok(DecodedText { text: normalize_newlines(text.into_owned()), diagnostics });
+        }
+    }
     if let Some(offset) = memchr_nul(bytes) {
         return Err(FormatError::Binary { path: path.to_owned(), offset });
     }
@@ -73,6 +89,15 @@ mod tests {
     fn empty_and_binary_files_are_refused() {
         assert!(matches!(decode(Path::new("e"), b" \n\n"), Err(FormatError::Empty { .. })));
         assert!(matches!(decode(Path::new("b"), b"PK\x03\x04\x00\x00"), Err(FormatError::Binary { offset: 4, .. })));
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "<TEI>Kádár\r\n</TEI>".encode_utf16() {
+            bytes.extend(unit.to_le_bytes());
+        }
+        assert_eq!(decode(Path::new("x.xml"), &bytes).unwrap().text, "<TEI>Kádár\n</TEI>");
     }
 
     #[test]

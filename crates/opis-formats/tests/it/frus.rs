@@ -543,3 +543,51 @@ fn streaming_gives_the_same_documents_one_at_a_time() {
     opis_formats::frus::parse_frus_each(&path, &text, &mut |d| streamed.push(d)).unwrap();
     assert_eq!(streamed, opis_formats::frus::parse_frus(&path, &text).unwrap());
 }
+
+/// The excerpt's text in other encodings: what the bytes are wins, a wrong declaration
+/// is reported, and the documents are the same.
+#[test]
+fn encodings_and_wrong_declarations() {
+    let path = shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml");
+    let utf8 = std::fs::read_to_string(&path).unwrap();
+    let titles = |bytes: &[u8]| -> (Vec<String>, Vec<String>) {
+        let parsed = opis_formats::parse_bytes(&path, bytes, None).unwrap();
+        let codes = parsed.diagnostics.iter().chain(parsed.documents[0].diagnostics.iter()).map(|d| d.code.clone());
+        (parsed.documents.iter().map(|d| d.title.clone()).collect(), codes.collect())
+    };
+    let (expected, codes) = titles(utf8.as_bytes());
+    assert_eq!(expected.len(), 4);
+    assert!(!codes.iter().any(|c| c.starts_with("encoding") || c.starts_with("invalid")), "{codes:?}");
+
+    // UTF-8 bytes declared as ISO-8859-1: read as UTF-8, with a warning.
+    assert!(utf8.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "the excerpt declares UTF-8");
+    let mislabelled = utf8.replacen("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"", 1);
+    let (got, codes) = titles(mislabelled.as_bytes());
+    assert_eq!(got, expected);
+    assert!(codes.contains(&"encoding-declaration".to_string()), "{codes:?}");
+
+    // Real Windows-1252 bytes (characters outside it as character references), declared so.
+    let mut cp1252 = Vec::new();
+    for c in utf8.replacen("encoding=\"UTF-8\"", "encoding=\"windows-1252\"", 1).chars() {
+        let mut buf = [0u8; 4];
+        let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+        if unmappable {
+            cp1252.extend(format!("&#{};", c as u32).bytes());
+        } else {
+            cp1252.extend_from_slice(&bytes);
+        }
+    }
+    let (got, codes) = titles(&cp1252);
+    assert_eq!(got, expected);
+    assert!(codes.contains(&"invalid-utf8".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"encoding-declaration".to_string()), "the declaration was right: {codes:?}");
+
+    // UTF-16 with a byte-order mark, declared UTF-8.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in utf8.encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    let (got, codes) = titles(&utf16);
+    assert_eq!(got, expected);
+    assert!(codes.contains(&"encoding-declaration".to_string()), "{codes:?}");
+}
