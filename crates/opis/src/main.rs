@@ -98,6 +98,15 @@ enum Command {
     Reindex,
     /// Verify that the store and the index agree (same documents, same versions).
     Check,
+    /// Serve the reading room (HTML pages) over the data folder until Ctrl-C.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7700")]
+        addr: std::net::SocketAddr,
+        /// Files and folders to ingest first (as `opis ingest`).
+        #[arg(long, num_args = 1..)]
+        ingest: Vec<PathBuf>,
+    },
 }
 
 fn parse_sort(s: &str) -> Result<Sort, String> {
@@ -217,37 +226,71 @@ fn main() -> ExitCode {
     }
 }
 
+/// `opis ingest`: store new and changed documents, then bring the index up to date.
+fn ingest_command(
+    data: &std::path::Path,
+    paths: Vec<PathBuf>,
+    collection: Option<String>,
+    jobs: Option<usize>,
+) -> Result<()> {
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut store = open_store(data)?;
+    let opts = ingest::IngestOptions { paths, collection, jobs };
+    let summary = ingest::run(&opts, &mut store)?;
+    eprintln!(
+        "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
+        summary.files,
+        summary.bytes as f64 / 1e6,
+        summary.new,
+        summary.changed,
+        summary.unchanged,
+        summary.duplicates,
+        summary.skipped.len(),
+        summary.failed.len()
+    );
+    for (path, reason) in &summary.skipped {
+        tracing_line(&format!("skipped {}: {reason}", path.display()));
+    }
+    for f in &summary.failed {
+        eprintln!("failed: {f}");
+    }
+    let mut index = open_index(data)?;
+    let report = index.sync(&store).context("updating the search index")?;
+    eprintln!("indexed {} document(s) from {} change(s)", report.documents, report.applied);
+    if !summary.failed.is_empty() {
+        anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     let data = cli.data;
     match cli.command {
-        Command::Ingest { paths, collection, jobs } => {
-            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let mut store = open_store(&data)?;
-            let opts = ingest::IngestOptions { paths, collection, jobs };
-            let summary = ingest::run(&opts, &mut store)?;
-            eprintln!(
-                "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
-                summary.files,
-                summary.bytes as f64 / 1e6,
-                summary.new,
-                summary.changed,
-                summary.unchanged,
-                summary.duplicates,
-                summary.skipped.len(),
-                summary.failed.len()
-            );
-            for (path, reason) in &summary.skipped {
-                tracing_line(&format!("skipped {}: {reason}", path.display()));
+        Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
+        Command::Serve { addr, ingest } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .init();
+            if !ingest.is_empty() {
+                // Files that failed are reported; what was stored is served all the same.
+                if let Err(e) = ingest_command(&data, ingest, None, None) {
+                    eprintln!("warning: {e:#}");
+                }
+            } else {
+                // Bring the index up to the store (an ingest may have been killed), then let go
+                // of its writer: the server only reads, so `opis ingest` can run beside it.
+                let store = open_store(&data)?;
+                let mut index = open_index(&data)?;
+                if index.applied_seq() < store.last_change()? {
+                    index.sync(&store).context("updating the search index")?;
+                }
             }
-            for f in &summary.failed {
-                eprintln!("failed: {f}");
-            }
-            let mut index = open_index(&data)?;
-            let report = index.sync(&store).context("updating the search index")?;
-            eprintln!("indexed {} document(s) from {} change(s)", report.documents, report.applied);
-            if !summary.failed.is_empty() {
-                anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
-            }
+            opis_web::serve(&data, addr).with_context(|| format!("serving {}", data.display()))?;
             Ok(())
         }
         Command::Search { query, json, limit, offset, facets, sort } => {

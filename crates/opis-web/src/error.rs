@@ -1,0 +1,88 @@
+//! What can go wrong serving a page, and the one table that maps it to an HTTP status.
+//!
+//! A query the parser rejects is the reader's mistake (400, shown with its column on the
+//! search page); an unknown document, person or archive file is 404; everything else is the
+//! server's (500, logged, shown without internals).
+
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use opis_index::IndexError;
+use opis_store::StoreError;
+
+use crate::layout;
+
+/// Errors of the reading room.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Nothing at this address (an unknown document id, person, archive file or path).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The search query does not parse; `position` is the 0-based character offset.
+    #[error("{message} at column {}", position + 1)]
+    BadQuery { query: String, message: String, position: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(IndexError),
+    /// A blocking task failed to finish.
+    #[error("a worker task failed: {0}")]
+    Task(String),
+    #[error("cannot serve on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<IndexError> for WebError {
+    fn from(e: IndexError) -> Self {
+        match e {
+            IndexError::Query { message, position } => WebError::BadQuery { query: String::new(), message, position },
+            e => WebError::Index(e),
+        }
+    }
+}
+
+impl WebError {
+    /// A search error for `query`: a parse error keeps the query to show it with a caret.
+    pub(crate) fn from_search(e: IndexError, query: &str) -> Self {
+        match WebError::from(e) {
+            WebError::BadQuery { message, position, .. } => {
+                WebError::BadQuery { query: query.to_owned(), message, position }
+            }
+            other => other,
+        }
+    }
+
+    /// The status table: every error's HTTP status, in one place.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadQuery { .. } => StatusCode::BAD_REQUEST,
+            WebError::Store(_) | WebError::Index(_) | WebError::Task(_) | WebError::Bind { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let page = match &self {
+            WebError::NotFound(what) => layout::error_page("Not found", &format!("There is nothing here: {what}.")),
+            WebError::BadQuery { query, message, position } => crate::pages::bad_query_page(query, message, *position),
+            other => {
+                tracing::error!(error = %other, "serving a page failed");
+                layout::error_page(
+                    "Something went wrong",
+                    "The server could not answer this request. It has been logged.",
+                )
+            }
+        };
+        (status, page).into_response()
+    }
+}

@@ -1,0 +1,176 @@
+//! The opis reading room: server-rendered HTML over the store and the search index.
+//!
+//! Only this crate knows HTTP. [`router`] builds the axum [`Router`] for a data folder (the
+//! tests drive it directly); [`serve`] binds an address and serves it until Ctrl-C.
+//!
+//! The server only reads: the store through a small pool of SQLite connections, the index
+//! through one reader that picks up commits made by `opis ingest` in another process. Every
+//! page is rendered with maud, which escapes every value it is given; document text never
+//! passes through `PreEscaped`. Store and index calls run on blocking threads.
+//!
+//! Modules: [`error`] (errors and their HTTP status), `assets` (the stylesheet and script),
+//! `layout` (the page shell and shared helpers), `pages` (home, search, people, archives,
+//! timeline), `reading` (the reading view of one document).
+
+mod assets;
+pub mod error;
+mod layout;
+mod pages;
+mod reading;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use opis_index::Index;
+use opis_store::SqliteStore;
+
+pub use error::WebError;
+
+/// Connections kept open for reuse; more are opened under load and closed after.
+const POOL_IDLE: usize = 8;
+
+/// What every handler shares: the data folder, a pool of store connections, the index.
+pub(crate) struct AppState {
+    data: PathBuf,
+    idle: Mutex<Vec<SqliteStore>>,
+    index: Index,
+}
+
+impl AppState {
+    /// Runs `f` with a store connection from the pool (opening one if none is idle).
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&SqliteStore) -> Result<T, WebError>) -> Result<T, WebError> {
+        let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let store = match taken {
+            Some(s) => s,
+            None => SqliteStore::open(&self.data)?,
+        };
+        let out = f(&store);
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < POOL_IDLE {
+            idle.push(store);
+        }
+        out
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// Runs blocking store and index work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || f(&state)).await.map_err(|e| WebError::Task(e.to_string()))?
+}
+
+/// The reading room's routes over the data folder `data` (store and index must exist or are
+/// created empty). The index is opened for reading only: bring it up to date before (as
+/// `opis serve` does with `Index::sync`).
+pub fn router(data: &Path) -> Result<Router, WebError> {
+    let store = SqliteStore::open(data)?;
+    let index = Index::open(data)?;
+    let state = Arc::new(AppState { data: data.to_owned(), idle: Mutex::new(vec![store]), index });
+    Ok(Router::new()
+        .route("/", get(pages::home))
+        .route("/search", get(pages::search))
+        .route("/doc/{id}", get(reading::document))
+        .route("/person/{name}", get(pages::person))
+        .route("/people", get(pages::people))
+        .route("/archive", get(pages::archives))
+        .route("/archive/{*path}", get(pages::archive))
+        .route("/timeline", get(pages::timeline))
+        .route("/static/opis.css", get(assets::css))
+        .route("/static/opis.js", get(assets::js))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(log_and_secure))
+        .with_state(state))
+}
+
+/// Logs each request with its status and time, and sets the security headers every page carries.
+async fn log_and_secure(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let status = res.status().as_u16();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(%method, %path, status, ms, "request failed");
+    } else {
+        tracing::info!(%method, %path, status, ms, "request");
+    }
+    res
+}
+
+/// Serves the reading room for `data` on `addr` until `shutdown` completes (in-flight requests
+/// finish first). Builds its own multi-threaded runtime; call it from synchronous code.
+pub fn serve_until(
+    data: &Path,
+    addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let app = router(data)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| WebError::Bind { addr, source })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| WebError::Bind { addr, source })?;
+        let local = listener.local_addr().map_err(|source| WebError::Bind { addr, source })?;
+        tracing::info!(data = %data.display(), "the reading room is at http://{local}/");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| WebError::Bind { addr, source })
+    })
+}
+
+/// Serves the reading room for `data` on `addr` until Ctrl-C (or SIGTERM).
+pub fn serve(data: &Path, addr: SocketAddr) -> Result<(), WebError> {
+    serve_until(data, addr, shutdown_signal())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

@@ -1,0 +1,364 @@
+//! The reading view of one document: its header, citation, attendance, the text with its
+//! sections and turns, the notes with links both ways, the people in it, and what the reader
+//! that parsed it found odd.
+//!
+//! Anchors: each turn is `turn-{n}` (n counts the document's turns in reading order, as the
+//! index does); each note marker is `marker-{n}` linking to `note-{n}`, and each note links
+//! back to its marker when the marker exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+use opis_model::{Annotation, ArchivalRef, Block, BlockKind, Document, RefKind, Severity};
+use opis_store::Store;
+
+use crate::layout::{archive_url, doc_url, fmt_date, page, person_url, plural, search_url};
+use crate::{Shared, WebError, blocking};
+
+pub(crate) async fn document(State(state): State<Shared>, Path(id): Path<String>) -> Result<Markup, WebError> {
+    let (doc, present) = blocking(&state, move |s| {
+        s.with_store(|st| {
+            let Some(stored) = st.document(&id)? else {
+                return Err(WebError::NotFound(format!("document {id:?}")));
+            };
+            let doc = stored.document;
+            // Documents the notes and body link to that are in the collection.
+            let mut present = BTreeSet::new();
+            let targets = doc
+                .notes
+                .iter()
+                .flat_map(|n| n.refs.iter())
+                .filter(|r| r.kind == RefKind::Document)
+                .map(|r| r.target.clone())
+                .chain(doc.links.iter().cloned())
+                .collect::<BTreeSet<_>>();
+            for t in targets.into_iter().take(200) {
+                if t != doc.id && st.document(&t)?.is_some() {
+                    present.insert(t);
+                }
+            }
+            Ok((doc, present))
+        })
+    })
+    .await?;
+    Ok(render(&doc, &present))
+}
+
+fn render(doc: &Document, present: &BTreeSet<String>) -> Markup {
+    let markers: BTreeSet<u32> = doc
+        .sections
+        .iter()
+        .flat_map(|s| s.heading_notes.iter().chain(s.blocks.iter().flat_map(|b| b.notes.iter())))
+        .copied()
+        .collect();
+    let mut turn_counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in doc.turns() {
+        for sp in t.speakers.iter().filter(|s| !s.trim().is_empty()) {
+            *turn_counts.entry(sp.as_str()).or_default() += 1;
+        }
+    }
+    let mut speakers: Vec<(&str, u32)> = turn_counts.into_iter().collect();
+    speakers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    // Each block's turn number (its index among the document's turns), as the index counts.
+    let mut next = 0u32;
+    let turn_numbers: Vec<Vec<u32>> = doc
+        .sections
+        .iter()
+        .map(|s| {
+            s.blocks
+                .iter()
+                .map(|b| {
+                    let n = next;
+                    if b.kind == BlockKind::Turn {
+                        next += 1;
+                    }
+                    n
+                })
+                .collect()
+        })
+        .collect();
+    let has_text = doc.sections.iter().any(|s| s.heading.is_some() || !s.blocks.is_empty());
+    let body = html! {
+        article.doc {
+            header.doc-head {
+                p.kicker {
+                    (doc.kind)
+                    @if let Some(c) = &doc.collection { " · " a href=(search_url(&format!("collection:{}", crate::layout::quoted(c)))) { (c) } }
+                    @if let Some(p) = &doc.part { " · " (p) }
+                }
+                h1 { (doc.title) }
+                dl.meta {
+                    @if let Some(d) = &doc.date {
+                        dt { "Date" } dd { time datetime=(d.from) { (fmt_date(d)) } @if d.text != fmt_date(d) { " " span.n { "(" (d.text) ")" } } }
+                    }
+                    @if let Some(p) = &doc.place { dt { "Place" } dd { (p) } }
+                    @if let Some(c) = &doc.classification { dt { "Classification" } dd { (c) } }
+                    dt { "Language" }
+                    dd {
+                        (language_name(&doc.language))
+                        @if let Some(o) = doc.original_language.as_deref().filter(|o| !o.eq_ignore_ascii_case(language_name(&doc.language)) && *o != doc.language) {
+                            " · translated from " (language_name(o))
+                        }
+                    }
+                    @if !doc.authors.is_empty() { dt { "Author" } dd { (doc.authors.join("; ")) } }
+                    @if let Some(p) = &doc.protocol {
+                        dt { "Protocol" } dd { "No. " (p.number) @if let Some(pt) = &p.point { ", point " (pt) } }
+                    }
+                    @if let Some(p) = &doc.published_in { dt { "Published in" } dd { (p) @if let Some(pg) = &doc.pages { ", " (pg) } } }
+                    @if let Some(c) = &doc.compiler { dt { "Compiled by" } dd { (c) } }
+                }
+                @if let Some(s) = &doc.summary { p.summary { (s) } }
+            }
+            @if doc.citation.is_some() || doc.source_url.is_some() || !doc.archival_refs.is_empty() {
+                section.citation aria-labelledby="cite-h" {
+                    h2 #cite-h { "Cite this document" }
+                    @if let Some(c) = &doc.citation { p.cite-text #citation-text { (c) } }
+                    @if !doc.archival_refs.is_empty() {
+                        p { "Archive: " (refs(&doc.archival_refs)) }
+                    }
+                    @if let Some(u) = doc.source_url.as_deref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+                        p { "Source: " a href=(u) rel="external noopener" { (u) } }
+                    }
+                    @if let Some(r) = &doc.rights { p.n { (r) } }
+                }
+            }
+            @if !doc.participants.is_empty() {
+                section.attendance aria-labelledby="attendance-h" {
+                    h2 #attendance-h { "Attendance" }
+                    @for list in &doc.participants {
+                        p {
+                            span.label { (list.label) ": " }
+                            @for (i, name) in list.names.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                a href=(person_url(name)) { (name) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if has_text {
+                section.text aria-labelledby="text-h" {
+                    h2 #text-h .visually-hidden { "Text" }
+                    @for (si, section) in doc.sections.iter().enumerate() {
+                        @if let Some(h) = &section.heading {
+                            h3.section { (h) (note_markers(&section.heading_notes)) }
+                        }
+                        @if !section.presenters.is_empty() {
+                            p.presenters {
+                                "Presenting: "
+                                @for (i, name) in section.presenters.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    a href=(person_url(name)) { (name) }
+                                }
+                            }
+                        }
+                        @for (i, block) in section.blocks.iter().enumerate() {
+                            (stage(&section.annotations, i as u32))
+                            @if block.kind == BlockKind::Turn {
+                                (turn(block, turn_numbers[si][i]))
+                            } @else {
+                                (other_block(block))
+                            }
+                        }
+                        (stage(&section.annotations, section.blocks.len() as u32))
+                    }
+                }
+            }
+            @if !doc.notes.is_empty() {
+                section.notes aria-labelledby="notes-h" {
+                    h2 #notes-h { "Notes" }
+                    ol.notes {
+                        @for note in &doc.notes {
+                            li id=(format!("note-{}", note.n)) value=(note.n) {
+                                @if markers.contains(&note.n) {
+                                    a.back href=(format!("#marker-{}", note.n)) aria-label=(format!("Back to the text at marker {}", note.n)) { (note.n) " ↩" }
+                                } @else {
+                                    span.back { (note.n) }
+                                }
+                                " "
+                                span.note-text { (note.text) }
+                                @if !note.archival_refs.is_empty() { " " span.n { "Archive: " (refs(&note.archival_refs)) } }
+                                @if !note.refs.is_empty() {
+                                    " " span.n {
+                                        "See "
+                                        @for (i, r) in note.refs.iter().enumerate() {
+                                            @if i > 0 { ", " }
+                                            @match r.kind {
+                                                RefKind::Note if doc.notes.iter().any(|n| n.n.to_string() == r.target) => a href=(format!("#note-{}", r.target)) { (r.text) },
+                                                RefKind::Document if present.contains(&r.target) => a href=(doc_url(&r.target)) { (r.text) },
+                                                _ => (r.text),
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !speakers.is_empty() || !doc.persons.is_empty() {
+                section.people aria-labelledby="people-h" {
+                    h2 #people-h { "People in this document" }
+                    @if !speakers.is_empty() {
+                        h3 { "Speakers" }
+                        ul.names {
+                            @for (name, n) in &speakers {
+                                li { a href=(person_url(name)) { (name) } " " span.n { (plural(u64::from(*n), "turn", "turns")) } }
+                            }
+                        }
+                    }
+                    @if !doc.persons.is_empty() {
+                        h3 { "Named" }
+                        ul.names {
+                            @for p in &doc.persons {
+                                li {
+                                    a href=(person_url(&p.name)) { (p.name) }
+                                    " " span.n {
+                                        (plural(u64::from(p.mentions), "mention", "mentions"))
+                                        @if !p.variants.is_empty() { "; also " (p.variants.join(", ")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !present.is_empty() && !doc.links.is_empty() {
+                section aria-labelledby="links-h" {
+                    h2 #links-h { "Linked documents" }
+                    ul { @for l in doc.links.iter().filter(|l| present.contains(*l)) { li { a href=(doc_url(l)) { (l) } } } }
+                }
+            }
+            @if !doc.diagnostics.is_empty() {
+                details.diagnostics {
+                    summary { "Reader diagnostics (" (doc.diagnostics.len()) ")" }
+                    p.n { "What the " (doc.reader) " reader found odd in the source." }
+                    ul {
+                        @for d in &doc.diagnostics {
+                            li {
+                                span.sev { (match d.severity { Severity::Info => "info", Severity::Warning => "warning" }) }
+                                " " code { (d.code) } " " (d.message)
+                                @if let Some(l) = d.line { " " span.n { "(line " (l) ")" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&doc.title, Some(""), body)
+}
+
+fn refs(list: &[ArchivalRef]) -> Markup {
+    html! {
+        @for (i, r) in list.iter().enumerate() {
+            @if i > 0 { "; " }
+            @match archive_url(r) {
+                Some(u) => a href=(u) { (r.text) },
+                None => (r.text),
+            }
+        }
+    }
+}
+
+fn note_markers(notes: &[u32]) -> Markup {
+    html! {
+        @for n in notes {
+            sup.marker { a id=(format!("marker-{n}")) href=(format!("#note-{n}")) aria-label=(format!("Note {n}")) data-note=(n) { (n) } }
+        }
+    }
+}
+
+/// Transcribers' remarks standing between blocks, before block `at`.
+fn stage(annotations: &[Annotation], at: u32) -> Markup {
+    html! {
+        @for a in annotations.iter().filter(|a| a.at == Some(at)) {
+            p.stage { "[" (a.text) "]" }
+        }
+    }
+}
+
+/// A block's text with its inline remarks put back where they stood (character offsets).
+fn text_with_annotations(text: &str, annotations: &[Annotation]) -> Markup {
+    if annotations.is_empty() {
+        return html! { (text) };
+    }
+    let mut sorted: Vec<&Annotation> = annotations.iter().collect();
+    sorted.sort_by_key(|a| a.at.unwrap_or(u32::MAX));
+    let mut pieces: Vec<(String, Option<&Annotation>)> = Vec::new();
+    let mut chars = text.chars();
+    let mut pos = 0u32;
+    for a in sorted {
+        let at = a.at.unwrap_or(u32::MAX);
+        let mut chunk = String::new();
+        while pos < at {
+            match chars.next() {
+                Some(c) => chunk.push(c),
+                None => break,
+            }
+            pos += 1;
+        }
+        pieces.push((chunk, Some(a)));
+    }
+    pieces.push((chars.collect(), None));
+    html! {
+        @for (chunk, a) in &pieces {
+            (chunk)
+            @if let Some(a) = a { " " span.annot { "[" (a.text) "]" } " " }
+        }
+    }
+}
+
+fn turn(block: &Block, n: u32) -> Markup {
+    let speakers: Vec<&String> = block.speakers.iter().filter(|s| !s.trim().is_empty()).collect();
+    html! {
+        div.turn id=(format!("turn-{n}")) {
+            p.speaker {
+                @if speakers.is_empty() { span.who { "—" } }
+                @for (i, s) in speakers.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a.who href=(person_url(s)) { (s) }
+                }
+                @if let Some(r) = &block.role { " " span.role { "(" (r) ")" } }
+            }
+            div.speech {
+                p { (text_with_annotations(&block.text, &block.annotations)) (note_markers(&block.notes)) }
+            }
+        }
+    }
+}
+
+fn other_block(block: &Block) -> Markup {
+    let inner = html! { (text_with_annotations(&block.text, &block.annotations)) (note_markers(&block.notes)) };
+    html! {
+        @match block.kind {
+            BlockKind::ListItem => p.item { (inner) },
+            BlockKind::Participants => p.participants { (inner) },
+            _ => p { (inner) },
+        }
+    }
+}
+
+/// An English name for the common language codes; anything else as given.
+fn language_name(code: &str) -> &str {
+    match code {
+        "en" => "English",
+        "ru" => "Russian",
+        "de" => "German",
+        "fr" => "French",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "pl" => "Polish",
+        "hu" => "Hungarian",
+        "cs" => "Czech",
+        "zh" => "Chinese",
+        "uk" => "Ukrainian",
+        "bg" => "Bulgarian",
+        "sl" => "Slovenian",
+        "tr" => "Turkish",
+        "nl" => "Dutch",
+        "" => "unknown",
+        other => other,
+    }
+}
