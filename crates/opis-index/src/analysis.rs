@@ -89,25 +89,53 @@ fn is_apostrophe(c: char) -> bool {
 /// otherwise it splits ("Nagy's" → "Nagy" "s", "don't" → "don" "t", "l'Europe" → "l"
 /// "Europe").
 pub fn tokenize(text: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        if is_word_char(c) {
-            if start.is_none() {
-                start = Some(i);
+    let mut out = Vec::with_capacity(text.len() / 6 + 1);
+    for_each_token(text, |t| out.push(t));
+    out
+}
+
+/// Maximal runs of word characters, as byte ranges.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let mut start = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (word, len) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1)
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (is_word_char(c), c.len_utf8())
+            };
+            match (word, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => return Some((s, i)),
+                _ => {}
             }
-        } else if let Some(s) = start.take() {
-            spans.push((s, i));
+            i += len;
         }
-    }
-    if let Some(s) = start {
-        spans.push((s, text.len()));
-    }
+        start.map(|s| (s, bytes.len()))
+    })
+}
+
+/// [`tokenize`], one token at a time.
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Tok<'a>)) {
+    let mut position = 0u32;
+    let mut emit = |s: usize, e: usize| {
+        let mut end = e;
+        if e - s > MAX_TOKEN_CHARS
+            && let Some((i, _)) = text[s..e].char_indices().nth(MAX_TOKEN_CHARS)
+        {
+            end = s + i;
+        }
+        f(Tok { text: &text[s..end], start: s, end, position });
+        position += 1;
+    };
     // Join across apostrophes.
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-    for (s, e) in spans {
-        if let Some(last) = merged.last_mut() {
+    let mut pending: Option<(usize, usize)> = None;
+    for (s, e) in word_spans(text) {
+        if let Some(last) = pending.as_mut() {
             let gap = &text[last.1..s];
             let mut gap_chars = gap.chars();
             let single_apostrophe = matches!((gap_chars.next(), gap_chars.next()), (Some(c), None) if is_apostrophe(c));
@@ -115,17 +143,13 @@ pub fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 last.1 = e;
                 continue;
             }
+            emit(last.0, last.1);
         }
-        merged.push((s, e));
+        pending = Some((s, e));
     }
-    for (position, (s, e)) in merged.into_iter().enumerate() {
-        let mut end = e;
-        if let Some((i, _)) = text[s..e].char_indices().nth(MAX_TOKEN_CHARS) {
-            end = s + i;
-        }
-        out.push(Tok { text: &text[s..end], start: s, end, position: position as u32 });
+    if let Some((s, e)) = pending {
+        emit(s, e);
     }
-    out
 }
 
 /// The plain fold of one token: lower case, no diacritics, Cyrillic in Latin letters, only
@@ -136,6 +160,12 @@ pub fn fold(token: &str) -> String {
 
 fn fold_with(token: &str, for_names: bool) -> String {
     let mut out = String::with_capacity(token.len());
+    fold_into(token, for_names, &mut out);
+    out
+}
+
+/// [`fold`] (or the name fold) appended to `out`.
+pub(crate) fn fold_into(token: &str, for_names: bool, out: &mut String) {
     for c in token.chars() {
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
@@ -144,10 +174,9 @@ fn fold_with(token: &str, for_names: bool) -> String {
             continue;
         }
         for l in c.to_lowercase() {
-            fold_char(l, for_names, &mut out);
+            fold_char(l, for_names, out);
         }
     }
-    out
 }
 
 fn fold_char(c: char, for_names: bool, out: &mut String) {
@@ -497,57 +526,6 @@ impl Stemmers {
         }
         Some(format!("{lang}:{folded}"))
     }
-}
-
-/// The analysis of one token for one language: plain form, stem term, name keys (the last
-/// only for capitalised tokens).
-#[derive(Debug, Clone)]
-pub struct Analysed {
-    pub fold: String,
-    pub stem: Option<String>,
-    pub keys: Vec<String>,
-    lang: String,
-}
-
-/// Memoises token analysis while indexing (words repeat: a turn is analysed for its own entry
-/// and for its document's, and vocabulary is Zipfian). Bounded: cleared past
-/// [`TermCache::MAX_ENTRIES`] tokens.
-#[derive(Default)]
-pub struct TermCache {
-    stemmers: Stemmers,
-    map: std::collections::HashMap<String, Analysed>,
-}
-
-impl TermCache {
-    pub const MAX_ENTRIES: usize = 400_000;
-
-    /// The analysis of `token` in a document of language `lang`.
-    pub fn analyse(&mut self, lang: &str, token: &str) -> &Analysed {
-        let fresh = self.map.get(token).is_none_or(|a| a.lang != lang);
-        if fresh {
-            if self.map.len() >= Self::MAX_ENTRIES {
-                self.map.clear();
-            }
-            let capitalized = token.chars().next().is_some_and(char::is_uppercase);
-            let analysed = Analysed {
-                fold: fold(token),
-                stem: self.stemmers.stem_term(lang, token),
-                keys: if capitalized { name_keys(token) } else { Vec::new() },
-                lang: lang.to_owned(),
-            };
-            self.map.insert(token.to_owned(), analysed);
-        }
-        match self.map.get(token) {
-            Some(a) => a,
-            None => unreachable_analysed(),
-        }
-    }
-}
-
-/// Never reached (the entry was just inserted); a static empty analysis keeps this panic-free.
-fn unreachable_analysed() -> &'static Analysed {
-    static EMPTY: std::sync::OnceLock<Analysed> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Analysed { fold: String::new(), stem: None, keys: Vec::new(), lang: String::new() })
 }
 
 /// Convenience for one-off use: the stem term of `token` in `lang`.
@@ -926,6 +904,55 @@ mod tests {
             );
         }
         assert_eq!(keys_of("Liu Shaoqi"), vec!["liu", "Saoqi"]);
+    }
+
+    /// The tokenizer as it was written first (two passes over collected spans).
+    fn reference_tokenize(text: &str) -> Vec<Tok<'_>> {
+        let mut out = Vec::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut start: Option<usize> = None;
+        for (i, c) in text.char_indices() {
+            if is_word_char(c) {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            } else if let Some(s) = start.take() {
+                spans.push((s, i));
+            }
+        }
+        if let Some(s) = start {
+            spans.push((s, text.len()));
+        }
+        // Join across apostrophes.
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (s, e) in spans {
+            if let Some(last) = merged.last_mut() {
+                let gap = &text[last.1..s];
+                let mut gap_chars = gap.chars();
+                let single_apostrophe =
+                    matches!((gap_chars.next(), gap_chars.next()), (Some(c), None) if is_apostrophe(c));
+                if single_apostrophe && text[last.0..last.1].chars().count() >= 2 && text[s..e].chars().count() >= 3 {
+                    last.1 = e;
+                    continue;
+                }
+            }
+            merged.push((s, e));
+        }
+        for (position, (s, e)) in merged.into_iter().enumerate() {
+            let mut end = e;
+            if let Some((i, _)) = text[s..e].char_indices().nth(MAX_TOKEN_CHARS) {
+                end = s + i;
+            }
+            out.push(Tok { text: &text[s..end], start: s, end, position: position as u32 });
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn streaming_tokenizer_matches_the_reference(text in "([a-zA-Zа-яё0-9'’ʼ`\u{301}ß., -]{0,12}|[a-z]{60,70}){0,8}") {
+            proptest::prop_assert_eq!(tokenize(&text), reference_tokenize(&text));
+        }
     }
 
     #[test]

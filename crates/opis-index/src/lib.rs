@@ -24,6 +24,7 @@ pub mod analysis;
 pub mod query;
 mod schema;
 mod search;
+mod tokenizers;
 
 pub use search::FACET_VALUES;
 
@@ -36,7 +37,6 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::Schema;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Term};
 
-use crate::analysis::TermCache;
 use crate::schema::{Fields, SCHEMA_VERSION};
 
 /// The index folder inside the data folder.
@@ -47,7 +47,7 @@ pub const SYNC_BATCH: usize = 1000;
 
 /// Memory each indexing thread may use before it flushes a segment (tantivy's minimum is 15 MB).
 const WRITER_MEMORY_PER_THREAD: usize = 48 * 1024 * 1024;
-/// Most indexing threads (analysis runs on the caller's thread; these build segments).
+/// Most indexing threads (they analyse the text with [`tokenizers`] and build segments).
 const WRITER_THREADS: usize = 4;
 
 /// Most hits one search returns, and the deepest offset it pages to.
@@ -249,6 +249,7 @@ impl Index {
                 tantivy::Index::create_in_dir(&path, schema)?
             }
         };
+        tokenizers::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
         let applied = payload_of(&index).map_or(0, |p| p.seq);
         Ok(Index { path, index, fields, reader, writer: None, applied, stale })
@@ -304,7 +305,6 @@ impl Index {
             return Ok(SyncReport { applied: 0, documents });
         }
         let mut report = SyncReport::default();
-        let mut cache = TermCache::default();
         loop {
             let changes = store.changes_since(self.applied, SYNC_BATCH)?;
             let Some(seq) = changes.last().map(|c| c.seq) else {
@@ -321,7 +321,7 @@ impl Index {
                 for id in ids {
                     writer.delete_term(Term::from_field_text(fields.id, id));
                     if let Some(stored) = store.document(id)? {
-                        for entry in schema::entries(&stored.document, stored.version, &fields, &mut cache) {
+                        for entry in schema::entries(&stored.document, stored.version, &fields) {
                             writer.add_document(entry)?;
                         }
                         documents += 1;
@@ -349,11 +349,10 @@ impl Index {
         let fields = self.fields.clone();
         let writer = self.writer()?;
         writer.delete_all_documents()?;
-        let mut cache = TermCache::default();
         let mut failure: Option<tantivy::TantivyError> = None;
         let walked = store.for_each_document(&mut |stored| {
             if failure.is_none() {
-                for entry in schema::entries(&stored.document, stored.version, &fields, &mut cache) {
+                for entry in schema::entries(&stored.document, stored.version, &fields) {
                     if let Err(e) = writer.add_document(entry) {
                         failure = Some(e);
                         break;

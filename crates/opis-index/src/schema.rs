@@ -1,10 +1,11 @@
 //! The index schema and how a document becomes index entries: one entry for the whole
 //! document and one for each of its turns.
 //!
-//! Text fields are fed to tantivy pre-tokenized: analysis depends on the document's language
-//! (stemming), which tantivy's per-field tokenizers cannot see, so [`crate::analysis`] runs
-//! here and at query time alike. Between the values of a field (paragraphs, notes, names) the
-//! positions jump by [`VALUE_GAP`], so a phrase never spans two of them.
+//! Text fields hold plain text; the tokenizers of [`crate::tokenizers`] analyse it inside
+//! tantivy's indexing threads with the functions [`crate::analysis`] also uses at query time.
+//! Analysis that depends on the document's language (stemming), which a per-field tokenizer
+//! cannot see, gets the language in the value itself. Between the values of a field
+//! (paragraphs, notes, names) tantivy leaves a position gap, so a phrase never spans two.
 //!
 //! Invariant used by facets: a document entry holds everything each of its turn entries holds
 //! (the turn's text, speakers, section, and the document's metadata), so any query without
@@ -18,16 +19,13 @@ use tantivy::schema::document::Document as TantivyDoc;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
 
-use crate::analysis::{self, RefParts, TermCache};
+use crate::analysis::{self, RefParts};
+use crate::tokenizers;
 
 /// Bumped whenever the schema or the analysis changes; an index built by another version is
 /// rebuilt on the next sync.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Position gap between two values of one field.
-pub const VALUE_GAP: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Entry kinds (the `entry` field).
 pub const ENTRY_DOC: u64 = 0;
@@ -74,13 +72,15 @@ pub struct Fields {
 /// Builds the schema and returns it with its fields.
 pub fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let positions = |record: IndexRecordOption| {
+    let analysed = |tokenizer: &str, record: IndexRecordOption| {
         TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer("raw").set_index_option(record).set_fieldnorms(true),
+            TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record).set_fieldnorms(true),
         )
     };
-    let with_positions = positions(IndexRecordOption::WithFreqsAndPositions);
-    let with_freqs = positions(IndexRecordOption::WithFreqs);
+    let with_positions = analysed(tokenizers::PLAIN, IndexRecordOption::WithFreqsAndPositions);
+    let with_freqs = analysed(tokenizers::STEM, IndexRecordOption::WithFreqs);
+    let names = analysed(tokenizers::NAMES, IndexRecordOption::WithFreqsAndPositions);
+    let keys = analysed(tokenizers::KEYS, IndexRecordOption::WithFreqsAndPositions);
     let keyword = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
@@ -105,11 +105,11 @@ pub fn build_schema() -> (Schema, Fields) {
         body: b.add_text_field("body", with_positions.clone()),
         notes: b.add_text_field("notes", with_positions.clone()),
         meta: b.add_text_field("meta", with_positions.clone()),
-        section: b.add_text_field("section", with_positions.clone()),
+        section: b.add_text_field("section", with_positions),
         stem: b.add_text_field("stem", with_freqs),
-        names: b.add_text_field("names", with_positions.clone()),
-        speaker: b.add_text_field("speaker", with_positions.clone()),
-        person: b.add_text_field("person", with_positions),
+        names: b.add_text_field("names", names),
+        speaker: b.add_text_field("speaker", keys.clone()),
+        person: b.add_text_field("person", keys),
         s_title: b.add_text_field("s_title", STORED),
         s_date: b.add_text_field("s_date", STORED),
         s_kind: b.add_text_field("s_kind", STORED),
@@ -120,8 +120,7 @@ pub fn build_schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// One index entry as the writer takes it: field values held as they are (tantivy's own
-/// document type would serialize pre-tokenized text to JSON and back).
+/// One index entry as the writer takes it: field values held as they are, text unanalysed.
 #[derive(Debug, Default)]
 pub struct Entry {
     values: Vec<(Field, OwnedValue)>,
@@ -155,139 +154,95 @@ impl Entry {
     fn add_i64(&mut self, field: Field, value: i64) {
         self.values.push((field, OwnedValue::I64(value)));
     }
-
-    fn add_pre_tokenized_text(&mut self, field: Field, text: PreTokenizedString) {
-        self.values.push((field, OwnedValue::PreTokStr(text)));
-    }
 }
 
-/// Accumulates the tokens of one pre-tokenized field.
-#[derive(Default)]
-struct TokenBuf {
-    tokens: Vec<Token>,
-    next: u32,
-}
-
-impl TokenBuf {
-    fn push(&mut self, text: String, position: u32) {
-        if text.is_empty() {
-            return;
-        }
-        self.tokens.push(Token { offset_from: 0, offset_to: 0, position: position as usize, text, position_length: 1 });
-    }
-
-    /// Ends one value: the next one starts [`VALUE_GAP`] positions further.
-    fn end_value(&mut self, used: u32) {
-        self.next = self.next.saturating_add(used).saturating_add(VALUE_GAP);
-    }
-
-    fn into_field(self, doc: &mut Entry, field: Field) {
-        if !self.tokens.is_empty() {
-            doc.add_pre_tokenized_text(field, PreTokenizedString { text: String::new(), tokens: self.tokens });
-        }
-    }
-}
-
-/// Analyses texts of one entry into its pre-tokenized fields.
+/// Collects the text values of one entry's analysed fields; tantivy's indexing threads analyse
+/// them with the tokenizers of [`crate::tokenizers`].
 struct EntryBuilder<'a> {
     lang: &'a str,
-    cache: &'a mut TermCache,
-    plain: Vec<(Field, TokenBuf)>,
-    stem: TokenBuf,
-    names: TokenBuf,
-    speaker: TokenBuf,
-    person: TokenBuf,
+    /// The document's language has a stemmer.
+    stems: bool,
+    plain: Vec<(Field, String)>,
+    /// One value: the language, [`tokenizers::LANG_SEP`], then every stemmed text.
+    stem: String,
+    names: Vec<String>,
+    speaker: Vec<String>,
+    person: Vec<String>,
 }
 
 impl<'a> EntryBuilder<'a> {
-    fn new(lang: &'a str, cache: &'a mut TermCache) -> Self {
+    fn new(lang: &'a str) -> Self {
         EntryBuilder {
             lang,
-            cache,
+            stems: analysis::stemmer_for(lang).is_some(),
             plain: Vec::new(),
-            stem: TokenBuf::default(),
-            names: TokenBuf::default(),
-            speaker: TokenBuf::default(),
-            person: TokenBuf::default(),
+            stem: String::new(),
+            names: Vec::new(),
+            speaker: Vec::new(),
+            person: Vec::new(),
         }
     }
 
     /// Adds a text to a plain field, and its stems and capitalised-word name keys.
     fn text(&mut self, field: Field, text: &str) {
-        self.add(field, text, true);
+        if text.is_empty() {
+            return;
+        }
+        self.plain.push((field, text.to_owned()));
+        if self.stems {
+            if self.stem.is_empty() {
+                self.stem.push_str(self.lang);
+                self.stem.push(tokenizers::LANG_SEP);
+            } else {
+                // Not a word character, nor an apostrophe: tokens never join across it.
+                self.stem.push('\n');
+            }
+            self.stem.push_str(text);
+        }
+        let mut names = String::with_capacity(text.len() + 1);
+        names.push(tokenizers::CAPITALIZED);
+        names.push_str(text);
+        self.names.push(names);
     }
 
     /// Adds a text to a plain field only (context that bare words do not search).
     fn plain_only(&mut self, field: Field, text: &str) {
-        self.add(field, text, false);
-    }
-
-    fn add(&mut self, field: Field, text: &str, analyze_all: bool) {
-        let toks = analysis::tokenize(text);
-        if toks.is_empty() {
-            return;
-        }
-        let idx = match self.plain.iter().position(|(f, _)| *f == field) {
-            Some(i) => i,
-            None => {
-                self.plain.push((field, TokenBuf::default()));
-                self.plain.len() - 1
-            }
-        };
-        let used = toks.len() as u32;
-        let (plain_base, names_base) = (self.plain[idx].1.next, self.names.next);
-        let mut any_name = false;
-        for t in &toks {
-            let a = self.cache.analyse(self.lang, t.text);
-            self.plain[idx].1.push(a.fold.clone(), plain_base.saturating_add(t.position));
-            if !analyze_all {
-                continue;
-            }
-            if let Some(s) = &a.stem {
-                self.stem.push(s.clone(), 0);
-            }
-            if !a.keys.is_empty() {
-                for k in &a.keys {
-                    self.names.push(k.clone(), names_base.saturating_add(t.position));
-                }
-                any_name = true;
-            }
-        }
-        self.plain[idx].1.end_value(used);
-        if any_name {
-            self.names.end_value(used);
+        if !text.is_empty() {
+            self.plain.push((field, text.to_owned()));
         }
     }
 
     /// Adds a person's name to the names field and to `speaker` and/or `person`.
     fn name(&mut self, name: &str, speaker: bool, person: bool) {
-        let toks = analysis::tokenize(name);
-        if toks.is_empty() {
+        if analysis::tokenize(name).is_empty() {
             return;
         }
-        let used = toks.len() as u32;
-        let keys: Vec<(String, u32)> =
-            toks.iter().flat_map(|t| analysis::name_keys(t.text).into_iter().map(move |k| (k, t.position))).collect();
-        for (buf, on) in [(&mut self.names, true), (&mut self.speaker, speaker), (&mut self.person, person)] {
-            if !on {
-                continue;
-            }
-            let base = buf.next;
-            for (k, p) in &keys {
-                buf.push(k.clone(), base.saturating_add(*p));
-            }
-            buf.end_value(used);
+        let mut names = String::with_capacity(name.len() + 1);
+        names.push(tokenizers::ALL_TOKENS);
+        names.push_str(name);
+        self.names.push(names);
+        if speaker {
+            self.speaker.push(name.to_owned());
+        }
+        if person {
+            self.person.push(name.to_owned());
         }
     }
 
     fn finish(self, doc: &mut Entry, fields: &Fields) {
-        for (field, buf) in self.plain {
-            buf.into_field(doc, field);
+        for (field, text) in self.plain {
+            doc.add_text(field, text);
         }
-        self.stem.into_field(doc, fields.stem);
-        self.names.into_field(doc, fields.names);
-        self.speaker.into_field(doc, fields.speaker);
-        self.person.into_field(doc, fields.person);
+        if !self.stem.is_empty() {
+            doc.add_text(fields.stem, self.stem);
+        }
+        for (field, values) in
+            [(fields.names, self.names), (fields.speaker, self.speaker), (fields.person, self.person)]
+        {
+            for v in values {
+                doc.add_text(field, v);
+            }
+        }
     }
 }
 
@@ -347,14 +302,14 @@ pub fn doc_lang(d: &Document) -> String {
 }
 
 /// Every index entry of one document: the document entry first, then one per turn.
-pub fn entries(d: &Document, version: u32, f: &Fields, cache: &mut TermCache) -> Vec<Entry> {
+pub fn entries(d: &Document, version: u32, f: &Fields) -> Vec<Entry> {
     let lang = doc_lang(d);
     let mut out = Vec::new();
 
     // The document entry.
     let mut doc = Entry::default();
     add_common(&mut doc, f, d, version, ENTRY_DOC);
-    let mut b = EntryBuilder::new(&lang, cache);
+    let mut b = EntryBuilder::new(&lang);
     b.text(f.title, &d.title);
     let mut stored = String::new();
     let mut speakers_seen = BTreeSet::new();
@@ -453,7 +408,7 @@ pub fn entries(d: &Document, version: u32, f: &Fields, cache: &mut TermCache) ->
             let mut doc = Entry::default();
             add_common(&mut doc, f, d, version, ENTRY_TURN);
             doc.add_u64(f.turn, turn_index);
-            let mut b = EntryBuilder::new(&lang, cache);
+            let mut b = EntryBuilder::new(&lang);
             b.plain_only(f.ctitle, &d.title);
             if let Some(h) = &s.heading {
                 b.plain_only(f.section, h);
