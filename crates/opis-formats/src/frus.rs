@@ -209,6 +209,8 @@ struct DocBuilder {
     signed: Vec<String>,
     /// (mention as printed, corresp target without '#', line).
     mentions: Vec<(String, Option<String>, u32)>,
+    /// `<gloss>` terms as printed, each once.
+    terms: Vec<opis_model::GlossedTerm>,
     links: Vec<String>,
     first_page: Option<String>,
     last_page: Option<String>,
@@ -293,6 +295,7 @@ enum Capture {
     PlaceName,
     Signed,
     PersName { corresp: Option<String> },
+    Gloss { target: Option<String> },
     Ref { target: Option<String> },
     StrongHi,
 }
@@ -423,6 +426,9 @@ impl<'a> Reader<'a> {
                 corresp: attr(attrs, "corresp").map(|c| c.trim_start_matches('#').to_owned()),
             }),
             "ref" => self.capture(Capture::Ref { target: attr(attrs, "target").map(str::to_owned) }),
+            "gloss" => self.capture(Capture::Gloss {
+                target: attr(attrs, "target").map(|t| t.trim_start_matches('#').to_owned()),
+            }),
             "hi" if matches!(attr(attrs, "rend"), Some("underline" | "strong" | "bold")) => {
                 if let Some(s) = self.sinks.last_mut() {
                     s.strong_hi = true;
@@ -662,6 +668,17 @@ impl<'a> Reader<'a> {
             Capture::Signed => {
                 if !text.is_empty() {
                     self.builder().signed.push(text);
+                }
+            }
+            Capture::Gloss { target } => {
+                // A gloss without a target is not a term (FRUS writes a telegram's sender
+                // and recipient as `<gloss type="from|to">`).
+                if !text.is_empty() && target.is_some() {
+                    let term = opis_model::GlossedTerm { term: text, target };
+                    let b = self.builder();
+                    if !b.terms.contains(&term) {
+                        b.terms.push(term);
+                    }
                 }
             }
             Capture::PersName { corresp } => {
@@ -985,6 +1002,7 @@ impl<'a> Reader<'a> {
         };
         doc.part = b.part.clone();
         doc.links = std::mem::take(&mut b.links);
+        doc.terms = std::mem::take(&mut b.terms);
         doc.diagnostics.append(&mut b.diagnostics);
 
         let asserted = self.resolve_mentions(&b, &mut doc);

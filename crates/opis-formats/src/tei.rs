@@ -196,6 +196,14 @@ fn write_header(w: &mut Writer, doc: &Document) {
     for p in &doc.places {
         w.leaf("term", &[("type", "place")], p);
     }
+    for t in &doc.terms {
+        let target = t.target.as_ref().map(|id| format!("#{id}"));
+        let mut attrs = vec![("type", "gloss")];
+        if let Some(r) = &target {
+            attrs.push(("ref", r));
+        }
+        w.leaf("term", &attrs, &t.term);
+    }
     w.close("keywords");
     w.close("textClass");
     let speakers = speaker_names(doc);
@@ -665,6 +673,10 @@ fn read_header(doc: &mut Document, header: &Element) {
                 Some("classification") => doc.classification = Some(term.text()),
                 Some("subject") => doc.subjects.push(term.text()),
                 Some("place") => doc.places.push(term.text()),
+                Some("gloss") => doc.terms.push(opis_model::GlossedTerm {
+                    term: term.text(),
+                    target: term.attr("ref").map(|r| r.trim_start_matches('#').to_owned()),
+                }),
                 _ => {}
             }
         }

@@ -66,6 +66,10 @@ pub struct Document {
     /// "frus1955-57v25-d164"); links inside notes are the notes' `refs`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
+    /// Terms the edition glosses (FRUS `<gloss target="#t_FonMin_1">FonMin</gloss>`), with the
+    /// id of their entry in the edition's terms list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<GlossedTerm>,
     /// Editors of the edition the document is published in (a FRUS volume's `<editor>`s).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub editors: Vec<String>,
@@ -158,6 +162,14 @@ pub struct Block {
     /// `text`; `at` is the character offset in `text` where each stood.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<Annotation>,
+}
+
+/// A term as printed, and the id of the entry that explains it in the edition's terms list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GlossedTerm {
+    pub term: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// A transcriber's or editor's remark kept apart from the speech it interrupts: ParlaMint

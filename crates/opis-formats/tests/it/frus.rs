@@ -591,3 +591,30 @@ fn encodings_and_wrong_declarations() {
     assert_eq!(got, expected);
     assert!(codes.contains(&"encoding-declaration".to_string()), "{codes:?}");
 }
+
+/// `<gloss target>` terms, each once per document, as the XML has them.
+#[test]
+fn glossed_terms_per_document() {
+    let path = shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml");
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let div = regex::Regex::new(r#"<div type="document"[^>]*xml:id="(d\d+)""#).unwrap();
+    let gloss = regex::Regex::new(r##"(?s)<gloss\s+target="#([^"]+)"\s*>(.*?)</gloss>"##).unwrap();
+    let starts: Vec<(usize, String)> =
+        div.captures_iter(&xml).map(|c| (c.get(0).unwrap().start(), c[1].to_string())).collect();
+    let docs = parse_frus(&path, &xml).unwrap();
+    for (i, (start, id)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(xml.len(), |s| s.0);
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for c in gloss.captures_iter(&xml[*start..end]) {
+            let pair = (c[2].trim().to_string(), c[1].to_string());
+            if !expected.contains(&pair) {
+                expected.push(pair);
+            }
+        }
+        let doc = docs.iter().find(|d| d.id.ends_with(&format!("-{id}"))).unwrap();
+        let got: Vec<(String, String)> =
+            doc.terms.iter().map(|t| (t.term.clone(), t.target.clone().unwrap_or_default())).collect();
+        assert_eq!(got, expected, "{id}");
+    }
+    assert!(docs.iter().any(|d| d.terms.iter().any(|t| t.term == "Niact")));
+}
