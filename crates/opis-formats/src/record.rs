@@ -196,7 +196,7 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
         note_lines = n;
     }
 
-    finish_metadata(path, &mut doc, &body);
+    finish_metadata(path, &mut doc, &body, None);
     fill_structure(&mut doc, &body, &note_lines, &[]);
     Ok(doc)
 }
@@ -204,7 +204,8 @@ pub fn parse_record(path: &Path, text: &str) -> Result<Document> {
 /// Metadata every record reader derives the same way once title, citation and body
 /// are known: id, date fallbacks, kind, archival references, compiler, publication,
 /// contributors and the language of the text.
-pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLine]) {
+/// `line` is where the record starts, for the diagnostics this adds (a row of an export).
+pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLine], line: Option<u32>) {
     if doc.id.is_empty() {
         doc.id = match doc.source_url.as_deref().and_then(citation::record_id_from_url) {
             Some(id) => format!("wilson-{id}"),
@@ -212,7 +213,7 @@ pub(crate) fn finish_metadata(path: &Path, doc: &mut Document, body: &[SourceLin
         };
     }
     if doc.title.trim().is_empty() {
-        doc.diagnostics.push(Diagnostic::warning("missing-title", "the record has no title", None));
+        doc.diagnostics.push(Diagnostic::warning("missing-title", "the record has no title", line));
     }
     if let Some(c) = doc.citation.clone() {
         if doc.date.is_none() {

@@ -201,12 +201,7 @@ fn row_to_document(path: &Path, row: &Row, line: u32, multiline: bool) -> Docume
             doc.language = language::detect_language(s).unwrap_or(&doc.language).to_owned();
         }
     }
-    if doc.title.is_empty() {
-        doc.diagnostics.push(Diagnostic::warning("missing-title", "the row has no title", Some(line)));
-    }
-    finish_metadata(path, &mut doc, &body);
-    // The title check happened above with the row's line; drop the line-less duplicate.
-    doc.diagnostics.retain(|d| !(d.code == "missing-title" && d.line.is_none()));
+    finish_metadata(path, &mut doc, &body, Some(line));
     fill_structure(&mut doc, &body, &notes, &asserted);
     doc
 }
@@ -229,7 +224,7 @@ fn transcript_to_document(path: &Path, id: &str, raw_html: &str, url: &str) -> D
         "an API transcript carries no title or date; they belong to the record it transcribes",
         None,
     ));
-    finish_metadata(path, &mut doc, &lines);
+    finish_metadata(path, &mut doc, &lines, None);
     fill_structure(&mut doc, &lines, &[], &[]);
     doc
 }
@@ -250,7 +245,7 @@ fn collection_to_document(path: &Path, map: &serde_json::Map<String, Value>) -> 
     };
     let published = get("first_published_at");
     doc.date = date::parse_date(published.get(..10).unwrap_or(""));
-    finish_metadata(path, &mut doc, &lines);
+    finish_metadata(path, &mut doc, &lines, None);
     fill_structure(&mut doc, &lines, &[], &[]);
     doc.archival_refs = find_archival_refs(&description);
     doc

@@ -199,13 +199,6 @@ fn open_store(data: &std::path::Path) -> Result<SqliteStore> {
     SqliteStore::open(data).with_context(|| format!("opening the store in {}", data.display()))
 }
 
-/// Detail lines that only matter when asked for (OPIS_VERBOSE=1).
-fn tracing_line(msg: &str) {
-    if std::env::var_os("OPIS_VERBOSE").is_some() {
-        eprintln!("{msg}");
-    }
-}
-
 fn parse_reader(name: &str) -> Result<Reader, String> {
     Reader::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Reader::ALL.iter().map(|r| r.name()).collect();
@@ -249,7 +242,7 @@ fn ingest_command(
         summary.failed.len()
     );
     for (path, reason) in &summary.skipped {
-        tracing_line(&format!("skipped {}: {reason}", path.display()));
+        tracing::debug!("skipped {}: {reason}", path.display());
     }
     for f in &summary.failed {
         eprintln!("failed: {f}");
@@ -264,18 +257,21 @@ fn ingest_command(
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // Logs go to stderr: the server's requests at `info`, other commands' details
+    // (files skipped by ingest) at `debug`, shown with RUST_LOG=debug.
+    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let data = cli.data;
     match cli.command {
         Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
         Command::Serve { addr, ingest } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .init();
             if !ingest.is_empty() {
                 // Files that failed are reported; what was stored is served all the same.
                 if let Err(e) = ingest_command(&data, ingest, None, None) {

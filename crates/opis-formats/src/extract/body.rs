@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use opis_model::{Block, BlockKind, Diagnostic, Participants, Protocol, Section};
+use opis_model::{Block, BlockKind, Participants, Protocol, Section};
 use regex::Regex;
 
 use super::notes::take_markers;
@@ -54,7 +54,6 @@ pub struct Body {
     pub sections: Vec<Section>,
     pub participants: Vec<Participants>,
     pub protocol: Option<Protocol>,
-    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A name as printed in a speaker or attendance list: capitalised words, no hyphen
@@ -285,8 +284,7 @@ pub fn analyze_body(lines: &[SourceLine], title: &str, known_notes: &BTreeSet<u3
     if b.sections.first().is_some_and(|s| s.heading.is_none() && s.blocks.is_empty() && s.heading_notes.is_empty()) {
         b.sections.remove(0);
     }
-    let body =
-        Body { sections: b.sections, participants: b.participants, protocol: b.protocol, diagnostics: b.diagnostics };
+    let body = Body { sections: b.sections, participants: b.participants, protocol: b.protocol };
     (body, anchored)
 }
 
@@ -328,7 +326,6 @@ struct Builder {
     sections: Vec<Section>,
     participants: Vec<Participants>,
     protocol: Option<Protocol>,
-    diagnostics: Vec<Diagnostic>,
     /// Speakers announced by a speaker heading, waiting for their paragraph.
     pending_speakers: Option<(Vec<String>, Unit)>,
     /// Whether the last block of the current section is a turn that may continue.

@@ -82,7 +82,6 @@ pub fn fill_structure_with_notes(
     if doc.protocol.is_none() {
         doc.protocol = body.protocol;
     }
-    doc.diagnostics.extend(body.diagnostics);
     doc.persons = persons::collect_persons(doc, asserted_persons);
 }
 
