@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use opis_index::Index;
 use opis_model::Document;
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::{bare, fts};
@@ -66,8 +66,16 @@ pub struct SideReport {
     pub wall_s: f64,
     /// opis: time in `put_batch`; FTS5: time in insert transactions; bare: time in `add_document`.
     pub write_s: f64,
-    /// opis: `Index::sync`; FTS5: the final `optimize`; bare: the commit and merges.
+    /// opis: time in `Index::apply_written` (building entries; tantivy analyses them on its own
+    /// threads meanwhile); others: 0.
+    #[serde(default)]
+    pub index_s: f64,
+    /// opis: the last index commit and `Index::sync`; FTS5: the final `optimize`; bare: the
+    /// commit and merges.
     pub finish_s: f64,
+    /// CPU time of the child, user + system, all threads (robust against a busy machine).
+    #[serde(default)]
+    pub cpu_s: f64,
     /// Time the reader thread spent turning JSON lines into documents (overlaps the writes).
     pub parse_s: f64,
     /// Peak resident set of the child (`VmHWM`), bytes: heap plus mapped index files.
@@ -180,6 +188,7 @@ pub fn run_side(input: &Path, data: &Path, side: Side) -> Result<()> {
         })
     })?;
     report.peak_rss = status_kb("VmHWM:").unwrap_or(0) * 1024;
+    report.cpu_s = cpu_seconds().unwrap_or(0.0);
     report.peak_anon = peak_anon.load(Ordering::Relaxed);
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
@@ -187,9 +196,19 @@ pub fn run_side(input: &Path, data: &Path, side: Side) -> Result<()> {
 
 /// Reads `input` on a thread of its own and calls `f` with each batch of [`BATCH`] documents.
 /// Returns (documents, bytes read, seconds spent parsing).
-pub fn read_batches(input: &Path, mut f: impl FnMut(Vec<Document>) -> Result<()>) -> Result<(usize, u64, f64)> {
+pub fn read_batches(input: &Path, f: impl FnMut(Vec<Document>) -> Result<()>) -> Result<(usize, u64, f64)> {
+    read_batches_with(input, |d| d, f)
+}
+
+/// [`read_batches`], with `prepare` applied to each document on the reader thread (opis
+/// serializes and hashes there, as `opis ingest` does on its parsing threads).
+pub fn read_batches_with<T: Send>(
+    input: &Path,
+    prepare: impl Fn(Document) -> T + Send,
+    mut f: impl FnMut(Vec<T>) -> Result<()>,
+) -> Result<(usize, u64, f64)> {
     let file = File::open(input).with_context(|| format!("opening {}", input.display()))?;
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<Document>>>(4);
+    let (tx, rx) = mpsc::sync_channel::<Result<Vec<T>>>(4);
     std::thread::scope(|scope| -> Result<(usize, u64, f64)> {
         let reader = scope.spawn(move || -> (u64, f64) {
             let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -212,7 +231,7 @@ pub fn read_batches(input: &Path, mut f: impl FnMut(Vec<Document>) -> Result<()>
                     continue;
                 }
                 let t = Instant::now();
-                let doc = serde_json::from_str::<Document>(&line);
+                let doc = serde_json::from_str::<Document>(&line).map(&prepare);
                 parse_s += t.elapsed().as_secs_f64();
                 match doc {
                     Ok(doc) => batch.push(doc),
@@ -241,24 +260,73 @@ pub fn read_batches(input: &Path, mut f: impl FnMut(Vec<Document>) -> Result<()>
     })
 }
 
+/// As `opis ingest` does it: documents prepared (serialized, hashed) off the writer thread,
+/// each batch stored in one transaction and handed to the index as stored, the index
+/// committed every [`OPIS_INDEX_COMMIT`] documents and at the end.
 fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
     let mut store = SqliteStore::open(dir).context("opening the opis store")?;
+    let mut index = Index::open(dir).context("opening the opis index")?;
     let provenance = Provenance { source_path: input.display().to_string() };
-    let mut write_s = 0.0;
-    let (documents, input_bytes, parse_s) = read_batches(input, |batch| {
-        let batch: Vec<(Document, Provenance)> = batch.into_iter().map(|d| (d, provenance.clone())).collect();
+    let (mut write_s, mut index_s, mut indexed, mut uncommitted) = (0.0, 0.0, 0, 0);
+    let (documents, input_bytes, parse_s) = read_batches_with(input, PreparedDocument::new, |batch| {
+        let batch: Vec<(PreparedDocument, Provenance)> = batch.into_iter().map(|d| (d, provenance.clone())).collect();
         let t = Instant::now();
-        store.put_batch(&batch).context("put_batch")?;
+        let receipt = store.put_prepared(&batch).context("put_prepared")?;
         write_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let written: Vec<_> = batch
+            .iter()
+            .zip(&receipt.outcomes)
+            .filter_map(|((d, _), o)| match o {
+                PutOutcome::New => Some((d.document(), 1)),
+                PutOutcome::Changed { version } => Some((d.document(), *version)),
+                PutOutcome::Unchanged => None,
+            })
+            .collect();
+        if let Some(seqs) = receipt.seqs {
+            if !index.apply_written(&written, seqs).context("Index::apply_written")? {
+                bail!("the index did not follow the store");
+            }
+            indexed += written.len();
+            uncommitted += written.len();
+            if uncommitted >= OPIS_INDEX_COMMIT {
+                index.commit_written().context("Index::commit_written")?;
+                uncommitted = 0;
+            }
+        }
+        index_s += t.elapsed().as_secs_f64();
         Ok(())
     })?;
     let t = Instant::now();
-    let mut index = Index::open(dir).context("opening the opis index")?;
+    index.commit_written().context("Index::commit_written")?;
     let sync = index.sync(&store).context("Index::sync")?;
     drop(index);
     let finish_s = t.elapsed().as_secs_f64();
     drop(store);
-    Ok(SideReport { documents, input_bytes, write_s, finish_s, parse_s, entries: sync.documents, ..Default::default() })
+    Ok(SideReport {
+        documents,
+        input_bytes,
+        write_s,
+        index_s,
+        finish_s,
+        parse_s,
+        entries: indexed + sync.documents,
+        ..Default::default()
+    })
+}
+
+/// Documents between index commits on the opis side (what `opis ingest` uses).
+const OPIS_INDEX_COMMIT: usize = 50_000;
+
+/// User + system CPU seconds of this process so far (`/proc/self/stat` fields 14 and 15, in
+/// Linux's fixed USER_HZ of 100 ticks per second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields after it are space separated.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// A `kB` line of `/proc/self/status` (`VmHWM:`, `RssAnon:`).

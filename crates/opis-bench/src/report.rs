@@ -89,8 +89,12 @@ pub fn ingest_md(r: &IngestReport) -> String {
     row(&mut s, "documents/s", &|x| x.docs_per_s(), &|v| format!("{v:.0}"));
     row(&mut s, "MB/s of JSONL", &|x| x.mb_per_s(), &|v| format!("{v:.1}"));
     row(&mut s, "wall time, s", &|x| x.wall_s, &|v| format!("{v:.1}"));
-    row(&mut s, "· writing (put_batch / inserts / add_document), s", &|x| x.write_s, &|v| format!("{v:.1}"));
-    row(&mut s, "· indexing after (Index::sync / optimize / commit), s", &|x| x.finish_s, &|v| format!("{v:.1}"));
+    row(&mut s, "CPU time (user + system, all threads), s", &|x| x.cpu_s, &|v| format!("{v:.1}"));
+    row(&mut s, "· writing (put_prepared / inserts / add_document), s", &|x| x.write_s, &|v| format!("{v:.1}"));
+    row(&mut s, "· handing to the index (opis: Index::apply_written), s", &|x| x.index_s, &|v| format!("{v:.1}"));
+    row(&mut s, "· finishing (opis: last commit + sync / optimize / commit), s", &|x| x.finish_s, &|v| {
+        format!("{v:.1}")
+    });
     row(&mut s, "· JSON parsing (reader thread, overlapped), s", &|x| x.parse_s, &|v| format!("{v:.1}"));
     row(&mut s, "peak RSS (VmHWM)", &|x| x.peak_rss as f64, &|v| mib(v as u64));
     row(&mut s, "· peak anonymous RSS (heap, sampled)", &|x| x.peak_anon as f64, &|v| mib(v as u64));

@@ -42,8 +42,9 @@ use crate::schema::{Fields, SCHEMA_VERSION};
 /// The index folder inside the data folder.
 pub const INDEX_DIR: &str = "index";
 
-/// Changes applied per index commit during [`Index::sync`].
-pub const SYNC_BATCH: usize = 1000;
+/// Changes applied per index commit during [`Index::sync`] (a commit flushes segments and
+/// starts merges, so commits are kept few; a crash only loses work the next sync redoes).
+pub const SYNC_BATCH: usize = 10_000;
 
 /// Memory each indexing thread may use before it flushes a segment (tantivy's minimum is 15 MB).
 const WRITER_MEMORY_PER_THREAD: usize = 48 * 1024 * 1024;
@@ -211,6 +212,8 @@ pub struct Index {
     reader: IndexReader,
     writer: Option<IndexWriter<schema::Entry>>,
     applied: i64,
+    /// The last seq given to [`Index::apply_written`] and not yet committed.
+    pending: Option<i64>,
     /// The index was discarded or is of another version: the next sync rebuilds it.
     stale: bool,
 }
@@ -252,7 +255,7 @@ impl Index {
         tokenizers::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
         let applied = payload_of(&index).map_or(0, |p| p.seq);
-        Ok(Index { path, index, fields, reader, writer: None, applied, stale })
+        Ok(Index { path, index, fields, reader, writer: None, applied, pending: None, stale })
     }
 
     /// The last store change sequence number this index has applied.
@@ -290,14 +293,52 @@ impl Index {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.applied = seq;
+        self.pending = None;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// Indexes documents the caller has just written to the store under the change-log seqs
+    /// `seqs` (`written` in seq order, each with its version: a [`opis_store::BatchReceipt`]'s
+    /// new and changed documents), without reading them back. Returns `false`, and indexes
+    /// nothing, when they do not continue where the index stands (another writer logged changes
+    /// in between, or the index must be rebuilt): then [`Index::sync`] brings it up from the
+    /// log. Nothing is visible to searches until [`Index::commit_written`].
+    pub fn apply_written(
+        &mut self,
+        written: &[(&opis_model::Document, u32)],
+        seqs: std::ops::RangeInclusive<i64>,
+    ) -> Result<bool> {
+        let next = self.pending.unwrap_or(self.applied) + 1;
+        if self.stale || *seqs.start() != next || seqs.clone().count() != written.len() {
+            return Ok(false);
+        }
+        let fields = self.fields.clone();
+        let writer = self.writer()?;
+        for (doc, version) in written {
+            writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+            for entry in schema::entries(doc, *version, &fields) {
+                writer.add_document(entry)?;
+            }
+        }
+        self.pending = Some(*seqs.end());
+        Ok(true)
+    }
+
+    /// Commits what [`Index::apply_written`] added, with the seq it reached.
+    pub fn commit_written(&mut self) -> Result<()> {
+        match self.pending {
+            Some(seq) => self.commit(seq),
+            None => Ok(()),
+        }
     }
 
     /// Applies every store change after [`Index::applied_seq`], committing every
     /// [`SYNC_BATCH`] changes with the sequence reached. Rebuilds instead when the index was
     /// discarded on open or the store's log is behind the index (another store).
     pub fn sync(&mut self, store: &dyn Store) -> Result<SyncReport> {
+        // Written-but-uncommitted documents are committed first: they continue the log.
+        self.commit_written()?;
         let last = store.last_change()?;
         if self.stale || last < self.applied {
             self.rebuild(store)?;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opis_index::{Hit, Index, IndexError, SearchOptions, SearchResults, Sort, analysis};
 use opis_model::{BlockKind, Document};
-use opis_store::{Provenance, PutOutcome, SqliteStore, Store};
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 
 const SEED_ID: &str = "wilson-113647";
 
@@ -515,6 +515,47 @@ fn sync_after_a_crash_catches_up() {
     // Every document exactly once.
     let r = index.search("", &SearchOptions { limit: 1000, ..Default::default() }).expect("all");
     assert_eq!(r.total as usize, docs.len());
+}
+
+/// What `opis ingest` does: each batch indexed as stored (no read-back), committed later; a
+/// batch another writer slipped in ahead of is refused and `sync` takes over.
+#[test]
+fn documents_indexed_as_written_follow_the_log_and_a_gap_falls_back_to_sync() {
+    let dir = temp_dir("written");
+    let docs =
+        corpus_documents().into_iter().filter(|d| d.collection.as_deref() == Some("frus-history")).collect::<Vec<_>>();
+    assert!(docs.len() >= 3, "the FRUS history documents");
+    let third = docs.len() / 3;
+    let prepare = |ds: &[Document]| -> Vec<(PreparedDocument, Provenance)> {
+        ds.iter().map(|d| (PreparedDocument::new(d.clone()), Provenance { source_path: "t".into() })).collect()
+    };
+    let written = |batch: &[(PreparedDocument, Provenance)]| -> Vec<(Document, u32)> {
+        batch.iter().map(|(d, _)| (d.document().clone(), 1)).collect()
+    };
+    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut index = Index::open(&dir).expect("index");
+    let batch = prepare(&docs[..third]);
+    let receipt = store.put_prepared(&batch).expect("put");
+    let w = written(&batch);
+    let refs: Vec<(&Document, u32)> = w.iter().map(|(d, v)| (d, *v)).collect();
+    assert!(index.apply_written(&refs, receipt.seqs.clone().expect("seqs")).expect("apply"));
+    assert_eq!(index.applied_seq(), 0, "nothing is committed before commit_written");
+    index.commit_written().expect("commit");
+    assert_eq!(index.applied_seq(), store.last_change().expect("last"));
+    let r = index.search("", &SearchOptions { limit: 1000, ..Default::default() }).expect("all");
+    assert_eq!(r.total as usize, third);
+
+    // Another writer stores the second third; this one's next batch does not follow on.
+    put(&mut store, &docs[third..2 * third]);
+    let batch = prepare(&docs[2 * third..]);
+    let receipt = store.put_prepared(&batch).expect("put");
+    let w = written(&batch);
+    let refs: Vec<(&Document, u32)> = w.iter().map(|(d, v)| (d, *v)).collect();
+    assert!(!index.apply_written(&refs, receipt.seqs.expect("seqs")).expect("apply"), "a gap is refused");
+    index.sync(&store).expect("sync");
+    assert_eq!(index.ids_and_versions().expect("ids"), store.ids_and_versions().expect("store ids"));
+    let r = index.search("", &SearchOptions { limit: 1000, ..Default::default() }).expect("all");
+    assert_eq!(r.total as usize, docs.len(), "every document exactly once");
 }
 
 /// Measures how many person names meet their variants under the name key, and prints it.

@@ -41,6 +41,8 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("stored document {id} version {version} cannot be decoded: {message}")]
+    Undecodable { id: String, version: u32, message: String },
     #[error(
         "the data folder was written by a newer opis (schema version {found}, this build knows up to {known}); upgrade opis"
     )]
@@ -105,10 +107,63 @@ pub struct Change {
     pub version: u32,
 }
 
+/// A document ready to store: its JSON serialized, hashed and compressed once, on whichever
+/// thread prepares it (ingest prepares on its parsing threads, so the writer only writes).
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    document: Document,
+    /// The model JSON, LZ4-compressed (block format, size prepended), as the store keeps it.
+    stored: Vec<u8>,
+    hash: String,
+}
+
+impl PreparedDocument {
+    pub fn new(document: Document) -> PreparedDocument {
+        let json = serde_json::to_vec(&document).expect("a Document always serializes");
+        let hash = hash_json(&json);
+        let stored = lz4_flex::block::compress_prepend_size(&json);
+        PreparedDocument { document, stored, hash }
+    }
+
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// What the store keeps: the JSON, compressed.
+    pub fn stored(&self) -> &[u8] {
+        &self.stored
+    }
+
+    /// The content hash ([`content_hash`] of the document).
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    pub fn into_document(self) -> Document {
+        self.document
+    }
+}
+
+/// What one [`Store::put_prepared`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReceipt {
+    /// What happened to each document, in batch order.
+    pub outcomes: Vec<PutOutcome>,
+    /// The change-log sequence numbers the batch's new and changed documents were logged
+    /// under, in batch order: contiguous, since a batch is one write transaction. `None` when
+    /// every document was unchanged.
+    pub seqs: Option<std::ops::RangeInclusive<i64>>,
+}
+
 /// The store interface: SQLite today, PostgreSQL later, tested alike.
 pub trait Store {
+    /// Stores a batch of prepared documents in one transaction and says what happened to each.
+    fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt>;
     /// Stores a batch of documents in one transaction and says what happened to each.
-    fn put_batch(&mut self, batch: &[(Document, Provenance)]) -> Result<Vec<PutOutcome>>;
+    fn put_batch(&mut self, batch: &[(Document, Provenance)]) -> Result<Vec<PutOutcome>> {
+        let prepared: Vec<_> = batch.iter().map(|(d, p)| (PreparedDocument::new(d.clone()), p.clone())).collect();
+        Ok(self.put_prepared(&prepared)?.outcomes)
+    }
     /// The current version of a document.
     fn document(&self, id: &str) -> Result<Option<StoredDocument>>;
     /// Every version of a document, oldest first.
@@ -128,8 +183,16 @@ pub trait Store {
 
 /// The content hash of a document: SHA-256 of its JSON, hex.
 pub fn content_hash(doc: &Document) -> String {
+    hash_json(&serde_json::to_vec(doc).expect("a Document always serializes"))
+}
+
+fn hash_json(json: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let json = serde_json::to_vec(doc).expect("a Document always serializes");
-    let digest = Sha256::digest(&json);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    let digest = Sha256::digest(json);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }

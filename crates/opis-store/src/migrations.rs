@@ -86,6 +86,10 @@ const MIGRATIONS: &[&str] = &[
         at      TEXT NOT NULL
     );
     "#,
+    // 2: a turn's text lives in the document's JSON only (it was stored twice).
+    r#"
+    ALTER TABLE turns DROP COLUMN text;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -104,4 +108,25 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_store_is_brought_up_keeping_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES ('d', 0, 0, 'Zhukov', 'x')", [])
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let speakers: String =
+            conn.query_row("SELECT speakers FROM turns WHERE doc_id = 'd'", [], |r| r.get(0)).unwrap();
+        assert_eq!(speakers, "Zhukov");
+        assert!(conn.prepare("SELECT text FROM turns").is_err(), "the text column is gone");
+    }
 }

@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use opis_model::{ArchivalRef, BlockKind, Document};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::{
-    Change, Provenance, PutOutcome, Result, Stats, Store, StoreError, StoredDocument, VersionInfo, content_hash,
-    migrations, time,
+    BatchReceipt, Change, PreparedDocument, Provenance, PutOutcome, Result, Stats, Store, StoreError, StoredDocument,
+    VersionInfo, migrations, time,
 };
 
 /// The store's file inside the data folder.
@@ -41,23 +42,28 @@ impl SqliteStore {
         &self.path
     }
 
-    fn put_one(tx: &rusqlite::Transaction<'_>, doc: &Document, prov: &Provenance, now: &str) -> Result<PutOutcome> {
-        let hash = content_hash(doc);
+    /// Stores one document; returns what happened and the change-log seq it was logged under.
+    fn put_one(
+        tx: &rusqlite::Transaction<'_>,
+        prepared: &PreparedDocument,
+        prov: &Provenance,
+        now: &str,
+    ) -> Result<(PutOutcome, Option<i64>)> {
+        let (doc, hash, stored) = (prepared.document(), prepared.hash(), prepared.stored());
         let current: Option<(u32, String)> = tx
             .prepare_cached("SELECT version, content_hash FROM documents WHERE id = ?1")?
             .query_row([&doc.id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (version, outcome) = match &current {
-            Some((_, h)) if *h == hash => return Ok(PutOutcome::Unchanged),
+            Some((_, h)) if h == hash => return Ok((PutOutcome::Unchanged, None)),
             Some((v, _)) => (v + 1, PutOutcome::Changed { version: v + 1 }),
             None => (1, PutOutcome::New),
         };
-        let json = serde_json::to_string(doc).expect("a Document always serializes");
         tx.prepare_cached(
             "INSERT INTO versions (doc_id, version, content_hash, json, source_path, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![doc.id, version, hash, json, prov.source_path, now])?;
+        .execute(params![doc.id, version, hash, stored, prov.source_path, now])?;
         let (date_from, date_to) = match &doc.date {
             Some(d) => (Some(d.from.as_str()), Some(d.to.as_str())),
             None => (None, None),
@@ -86,7 +92,7 @@ impl SqliteStore {
         Self::write_facts(tx, doc)?;
         tx.prepare_cached("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)")?
             .execute(params![doc.id, version, now])?;
-        Ok(outcome)
+        Ok((outcome, Some(tx.last_insert_rowid())))
     }
 
     /// Replaces the queried facts of a document (turns, notes, references, persons).
@@ -97,10 +103,8 @@ impl SqliteStore {
         let mut turn = 0u32;
         for (s, section) in doc.sections.iter().enumerate() {
             for b in section.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
-                tx.prepare_cached(
-                    "INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![doc.id, turn, s as u32, b.speakers.join("; "), b.text])?;
+                tx.prepare_cached("INSERT INTO turns (doc_id, turn, section, speakers) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![doc.id, turn, s as u32, b.speakers.join("; ")])?;
                 turn += 1;
             }
         }
@@ -121,8 +125,19 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn parse_json(id: &str, version: u32, json: &str) -> Result<Document> {
-        serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id: id.to_owned(), version, source })
+    /// A stored version's `json` column: LZ4-compressed JSON (a BLOB, as this build writes
+    /// it) or plain JSON text (as schema version 1 stores wrote it).
+    fn decode(id: &str, version: u32, value: ValueRef<'_>) -> Result<Document> {
+        let corrupt = |message: String| StoreError::Undecodable { id: id.to_owned(), version, message };
+        let parsed = match value {
+            ValueRef::Text(json) => serde_json::from_slice(json),
+            ValueRef::Blob(packed) => {
+                let json = lz4_flex::block::decompress_size_prepended(packed).map_err(|e| corrupt(e.to_string()))?;
+                serde_json::from_slice(&json)
+            }
+            other => return Err(corrupt(format!("a {:?} where JSON was expected", other.data_type()))),
+        };
+        parsed.map_err(|source| StoreError::Corrupt { id: id.to_owned(), version, source })
     }
 }
 
@@ -138,37 +153,39 @@ fn insert_ref(tx: &rusqlite::Transaction<'_>, doc_id: &str, note: Option<u32>, r
 }
 
 impl Store for SqliteStore {
-    fn put_batch(&mut self, batch: &[(Document, Provenance)]) -> Result<Vec<PutOutcome>> {
+    fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
         let now = time::now_rfc3339();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
+        let (mut first, mut last) = (None, None);
         for (doc, prov) in batch {
-            outcomes.push(Self::put_one(&tx, doc, prov, &now)?);
+            let (outcome, seq) = Self::put_one(&tx, doc, prov, &now)?;
+            outcomes.push(outcome);
+            if let Some(seq) = seq {
+                first.get_or_insert(seq);
+                last = Some(seq);
+            }
         }
         tx.commit()?;
-        Ok(outcomes)
+        Ok(BatchReceipt { outcomes, seqs: first.zip(last).map(|(a, b)| a..=b) })
     }
 
     fn document(&self, id: &str) -> Result<Option<StoredDocument>> {
-        let row: Option<(u32, String, String, String, Option<String>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT d.version, d.content_hash, d.updated_at, v.json, v.source_path
-                 FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
-                 WHERE d.id = ?1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .optional()?;
-        row.map(|(version, content_hash, updated_at, json, source_path)| {
-            Ok(StoredDocument {
-                document: Self::parse_json(id, version, &json)?,
-                version,
-                content_hash,
-                updated_at,
-                source_path,
-            })
-        })
-        .transpose()
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.version, d.content_hash, d.updated_at, v.json, v.source_path
+             FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+             WHERE d.id = ?1",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let Some(r) = rows.next()? else { return Ok(None) };
+        let version: u32 = r.get(0)?;
+        Ok(Some(StoredDocument {
+            document: Self::decode(id, version, r.get_ref(3)?)?,
+            version,
+            content_hash: r.get(1)?,
+            updated_at: r.get(2)?,
+            source_path: r.get(4)?,
+        }))
     }
 
     fn versions(&self, id: &str) -> Result<Vec<VersionInfo>> {
@@ -187,12 +204,12 @@ impl Store for SqliteStore {
     }
 
     fn version(&self, id: &str, version: u32) -> Result<Option<Document>> {
-        let json: Option<String> = self
-            .conn
-            .prepare_cached("SELECT json FROM versions WHERE doc_id = ?1 AND version = ?2")?
-            .query_row(params![id, version], |r| r.get(0))
-            .optional()?;
-        json.map(|j| Self::parse_json(id, version, &j)).transpose()
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM versions WHERE doc_id = ?1 AND version = ?2")?;
+        let mut rows = stmt.query(params![id, version])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(Self::decode(id, version, r.get_ref(0)?)?)),
+            None => Ok(None),
+        }
     }
 
     fn for_each_document(&self, f: &mut dyn FnMut(StoredDocument) -> Result<()>) -> Result<()> {
@@ -205,9 +222,9 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
             let version: u32 = r.get(1)?;
-            let json: String = r.get(4)?;
+            let document = Self::decode(&id, version, r.get_ref(4)?)?;
             f(StoredDocument {
-                document: Self::parse_json(&id, version, &json)?,
+                document,
                 version,
                 content_hash: r.get(2)?,
                 updated_at: r.get(3)?,
@@ -317,6 +334,28 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_receipt_names_the_contiguous_seqs_of_what_it_wrote() {
+        let dir = scratch();
+        let mut store = SqliteStore::open(&dir).unwrap();
+        store.put_batch(&[(doc("a", "one"), prov())]).unwrap();
+        let batch: Vec<_> = [doc("a", "one"), doc("b", "two"), doc("a", "changed"), doc("c", "three")]
+            .into_iter()
+            .map(|d| (PreparedDocument::new(d), prov()))
+            .collect();
+        let receipt = store.put_prepared(&batch).unwrap();
+        assert_eq!(
+            receipt.outcomes,
+            vec![PutOutcome::Unchanged, PutOutcome::New, PutOutcome::Changed { version: 2 }, PutOutcome::New]
+        );
+        assert_eq!(receipt.seqs, Some(2..=4));
+        let logged: Vec<_> = store.changes_since(1, 10).unwrap().into_iter().map(|c| (c.seq, c.doc_id)).collect();
+        assert_eq!(logged, vec![(2, "b".into()), (3, "a".into()), (4, "c".into())]);
+        let unchanged = store.put_prepared(&batch[1..2]).unwrap();
+        assert_eq!(unchanged.seqs, None);
+        assert_eq!(batch[1].0.hash(), crate::content_hash(batch[1].0.document()));
+    }
+
+    #[test]
     fn reopening_keeps_everything_and_does_not_migrate_twice() {
         let dir = scratch();
         {
@@ -325,6 +364,19 @@ mod tests {
         }
         let store = SqliteStore::open(&dir).unwrap();
         assert_eq!(store.ids_and_versions().unwrap(), vec![("a".to_string(), 1), ("b".to_string(), 1)]);
+    }
+
+    #[test]
+    fn plain_json_from_older_stores_reads_and_a_damaged_blob_is_an_error_not_a_panic() {
+        let dir = scratch();
+        let mut store = SqliteStore::open(&dir).unwrap();
+        store.put_batch(&[(doc("a", "one"), prov()), (doc("b", "two"), prov())]).unwrap();
+        let json = serde_json::to_string(&doc("a", "one")).unwrap();
+        store.conn.execute("UPDATE versions SET json = ?1 WHERE doc_id = 'a'", [&json]).unwrap();
+        assert_eq!(store.document("a").unwrap().unwrap().document, doc("a", "one"));
+        store.conn.execute("UPDATE versions SET json = x'ff00ff00deadbeef' WHERE doc_id = 'b'", []).unwrap();
+        assert!(matches!(store.document("b"), Err(StoreError::Undecodable { .. })));
+        assert!(matches!(store.version("b", 1), Err(StoreError::Undecodable { .. })));
     }
 
     #[test]

@@ -1,5 +1,10 @@
-//! `opis ingest PATH...`: walk files and folders, parse on all cores, store in
-//! batched transactions, then bring the search index up to date.
+//! `opis ingest PATH...`: walk files and folders, parse (and serialize and hash) on all
+//! cores, store in batched transactions, and index each batch as it is stored.
+//!
+//! The index is fed the documents the writer has just stored, with the change-log seqs the
+//! store gave them, so nothing is read back; it commits every [`INDEX_COMMIT_DOCUMENTS`]
+//! documents and at the end. The store stays the source of truth: if the process dies
+//! between a store commit and an index commit, the next `Index::sync` re-applies the log.
 //!
 //! Files named on the command line must be readable documents; inside folders,
 //! files that are not a format opis reads (authority records, schemas, tables)
@@ -18,13 +23,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use opis_formats::{FormatError, parse_file};
-use opis_model::Document;
-use opis_store::{Provenance, PutOutcome, SqliteStore, Store};
+use opis_index::Index;
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 
 /// Documents per store transaction.
 const BATCH_DOCUMENTS: usize = 500;
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+/// Documents indexed between index commits (a commit flushes segments and starts merges).
+const INDEX_COMMIT_DOCUMENTS: usize = 50_000;
 
 pub struct IngestOptions {
     pub paths: Vec<PathBuf>,
@@ -45,6 +52,8 @@ pub struct IngestSummary {
     pub failed: Vec<String>,
     /// Bytes of the files that held documents (skipped and failed files not counted).
     pub bytes: u64,
+    /// Documents indexed as they were stored (the rest is left to `Index::sync`).
+    pub indexed: usize,
 }
 
 /// One file to read, and whether the user named it (then it must be a document).
@@ -55,12 +64,22 @@ struct Job {
 }
 
 enum Parsed {
-    Documents { path: PathBuf, size: u64, documents: Vec<Document> },
+    Documents { path: PathBuf, size: u64, documents: Vec<PreparedDocument> },
     Skipped { path: PathBuf, size: u64, reason: String },
     Failed { size: u64, message: String },
 }
 
-pub fn run(opts: &IngestOptions, store: &mut SqliteStore) -> Result<IngestSummary> {
+/// The writer's side: the store, the index it feeds, and how much is uncommitted there.
+struct Writer<'a> {
+    store: &'a mut SqliteStore,
+    index: &'a mut Index,
+    uncommitted: usize,
+    /// The index could not follow a batch: `Index::sync` finishes the job.
+    index_behind: bool,
+}
+
+pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> Result<IngestSummary> {
+    let mut writer = Writer { store, index, uncommitted: 0, index_behind: false };
     let jobs = collect_jobs(&opts.paths)?;
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
     let progress = Progress::new(jobs.len() as u64, total_bytes);
@@ -87,14 +106,14 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore) -> Result<IngestSummar
                     while i >= stored.load(Ordering::Acquire) + window {
                         std::thread::sleep(Duration::from_millis(1));
                     }
-                    if tx.send((i, parse_job(job))).is_err() {
+                    if tx.send((i, parse_job(job, opts.collection.as_deref()))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        let mut batch: Vec<(Document, Provenance)> = Vec::new();
+        let mut batch: Vec<(PreparedDocument, Provenance)> = Vec::new();
         let mut batch_bytes = 0u64;
         let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
         let mut in_order = Vec::new();
@@ -110,26 +129,23 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore) -> Result<IngestSummar
                         progress.file_done(size, documents.len());
                         summary.bytes += size;
                         batch_bytes += size;
-                        for mut doc in documents {
-                            if let Some(c) = &opts.collection {
-                                doc.collection = Some(c.clone());
-                            }
-                            let hash = opis_store::content_hash(&doc);
-                            if let Some((previous, previous_hash)) = seen.get(&doc.id) {
-                                if *previous_hash == hash {
+                        for doc in documents {
+                            let id = &doc.document().id;
+                            if let Some((previous, previous_hash)) = seen.get(id) {
+                                if previous_hash == doc.hash() {
                                     summary.duplicates += 1;
                                 } else {
                                     summary.failed.push(format!(
                                         "{}: document id {} was already read, with other content, from {} in this run; \
                                      this copy was not stored",
                                         path.display(),
-                                        doc.id,
+                                        id,
                                         previous.display()
                                     ));
                                 }
                                 continue;
                             }
-                            seen.insert(doc.id.clone(), (path.clone(), hash));
+                            seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
                             batch.push((doc, Provenance { source_path: path.display().to_string() }));
                         }
                     }
@@ -144,41 +160,75 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore) -> Result<IngestSummar
                     }
                 }
                 if batch.len() >= BATCH_DOCUMENTS || batch_bytes >= BATCH_BYTES {
-                    write_batch(store, &mut batch, &mut summary)?;
+                    writer.write(&mut batch, &mut summary)?;
                     batch_bytes = 0;
                 }
             }
         }
-        write_batch(store, &mut batch, &mut summary)?;
+        writer.write(&mut batch, &mut summary)?;
         Ok(())
     })?;
     progress.finish();
+    writer.index.commit_written().context("committing the search index")?;
     Ok(summary)
 }
 
-fn write_batch(
-    store: &mut SqliteStore,
-    batch: &mut Vec<(Document, Provenance)>,
-    summary: &mut IngestSummary,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let outcomes = store.put_batch(batch).context("writing a batch to the store")?;
-    for o in outcomes {
-        match o {
-            PutOutcome::New => summary.new += 1,
-            PutOutcome::Changed { .. } => summary.changed += 1,
-            PutOutcome::Unchanged => summary.unchanged += 1,
+impl Writer<'_> {
+    /// Stores a batch in one transaction, then hands what it wrote to the index.
+    fn write(&mut self, batch: &mut Vec<(PreparedDocument, Provenance)>, summary: &mut IngestSummary) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
         }
+        let receipt = self.store.put_prepared(batch).context("writing a batch to the store")?;
+        let mut written = Vec::new();
+        for ((doc, _), outcome) in batch.iter().zip(&receipt.outcomes) {
+            match outcome {
+                PutOutcome::New => {
+                    summary.new += 1;
+                    written.push((doc.document(), 1));
+                }
+                PutOutcome::Changed { version } => {
+                    summary.changed += 1;
+                    written.push((doc.document(), *version));
+                }
+                PutOutcome::Unchanged => summary.unchanged += 1,
+            }
+        }
+        if let Some(seqs) = receipt.seqs
+            && !self.index_behind
+        {
+            if self.index.apply_written(&written, seqs).context("indexing a batch")? {
+                summary.indexed += written.len();
+                self.uncommitted += written.len();
+                if self.uncommitted >= INDEX_COMMIT_DOCUMENTS {
+                    self.index.commit_written().context("committing the search index")?;
+                    self.uncommitted = 0;
+                }
+            } else {
+                self.index_behind = true;
+            }
+        }
+        batch.clear();
+        Ok(())
     }
-    batch.clear();
-    Ok(())
 }
 
-fn parse_job(job: &Job) -> Parsed {
+/// Parses one file on a worker thread and prepares its documents for the store.
+fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
     match parse_file(&job.path, None) {
-        Ok(parsed) => Parsed::Documents { path: job.path.clone(), size: job.size, documents: parsed.documents },
+        Ok(parsed) => {
+            let documents = parsed
+                .documents
+                .into_iter()
+                .map(|mut doc| {
+                    if let Some(c) = collection {
+                        doc.collection = Some(c.to_owned());
+                    }
+                    PreparedDocument::new(doc)
+                })
+                .collect();
+            Parsed::Documents { path: job.path.clone(), size: job.size, documents }
+        }
         Err(e) => {
             let not_a_document =
                 matches!(e, FormatError::Unrecognized { .. } | FormatError::Empty { .. } | FormatError::Binary { .. });

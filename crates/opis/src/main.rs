@@ -228,8 +228,12 @@ fn ingest_command(
 ) -> Result<()> {
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let mut store = open_store(data)?;
+    let mut index = open_index(data)?;
+    // The index follows the store's log from where it stands: catch up first (an earlier run
+    // may have been killed) so that this run's batches can be indexed as they are stored.
+    let caught_up = index.sync(&store).context("updating the search index")?;
     let opts = ingest::IngestOptions { paths, collection, jobs };
-    let summary = ingest::run(&opts, &mut store)?;
+    let summary = ingest::run(&opts, &mut store, &mut index)?;
     eprintln!(
         "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
         summary.files,
@@ -247,9 +251,8 @@ fn ingest_command(
     for f in &summary.failed {
         eprintln!("failed: {f}");
     }
-    let mut index = open_index(data)?;
     let report = index.sync(&store).context("updating the search index")?;
-    eprintln!("indexed {} document(s) from {} change(s)", report.documents, report.applied);
+    eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
     }
