@@ -111,6 +111,12 @@ pub struct IngestReport {
 
 /// Runs every side in a child process, one after the other, into fresh folders under `data`.
 pub fn run_all(input: &Path, data: &Path) -> Result<IngestReport> {
+    run_all_then(input, data, |_| Ok(()))
+}
+
+/// [`run_all`], calling `after` with each side once it is ingested and measured (to query it
+/// and drop its folder when the disk cannot hold the three at once).
+pub fn run_all_then(input: &Path, data: &Path, mut after: impl FnMut(Side) -> Result<()>) -> Result<IngestReport> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let mut reports = Vec::new();
     for side in [Side::Opis, Side::Fts5, Side::Bare] {
@@ -128,6 +134,7 @@ pub fn run_all(input: &Path, data: &Path) -> Result<IngestReport> {
             report.disk_bytes as f64 / 1e6
         );
         reports.push(report);
+        after(side)?;
     }
     let bare = reports.pop().expect("three sides");
     let fts5 = reports.pop().expect("three sides");

@@ -84,6 +84,13 @@ enum Cmd {
         runs: usize,
         #[arg(long, default_value_t = 20.0)]
         budget_secs: f64,
+        /// Query each side right after ingesting it, then delete its folder (and the opis one
+        /// too unless --keep-opis): for a disk that cannot hold the three systems at once.
+        #[arg(long)]
+        one_side_at_a_time: bool,
+        /// With --one-side-at-a-time: keep the opis data folder (to serve it afterwards).
+        #[arg(long)]
+        keep_opis: bool,
     },
 }
 
@@ -115,15 +122,29 @@ fn main() -> Result<()> {
             println!("`{}` · {}\n", report::command_line(), report::machine());
             print!("{}", report::query_md(&rows));
         }
-        Cmd::All { docs, work, shared, max_body_bytes, runs, budget_secs } => {
+        Cmd::All { docs, work, shared, max_body_bytes, runs, budget_secs, one_side_at_a_time, keep_opis } => {
             std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
             let input = work.join("docs.jsonl");
             let data = work.join("data");
             eprintln!("generate: {docs} documents → {}", input.display());
             let g = generate::run(&shared_dir(shared), docs, &input, max_body_bytes)?;
             eprint!("{}", report::generate_md(&g));
-            let ingest = ingest::run_all(&input, &data)?;
-            let rows = query::run(&data, runs, budget_secs)?;
+            let (ingest, rows) = if one_side_at_a_time {
+                let mut timings = std::collections::BTreeMap::new();
+                let ingest = ingest::run_all_then(&input, &data, |side| {
+                    timings.insert(side.dir(), query::time_side(&data, side, runs, budget_secs)?);
+                    if side != Side::Opis || !keep_opis {
+                        let dir = data.join(side.dir());
+                        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+                    }
+                    Ok(())
+                })?;
+                let mut take = |side: Side| timings.remove(side.dir()).unwrap_or_default();
+                let rows = query::combine(take(Side::Opis), take(Side::Fts5), take(Side::Bare));
+                (ingest, rows)
+            } else {
+                (ingest::run_all(&input, &data)?, query::run(&data, runs, budget_secs)?)
+            };
             println!("### opis benchmark, {docs} documents\n");
             println!("`{}`  \n{}\n", report::command_line(), report::machine());
             println!("{}", report::generate_md(&g));

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::bare::BareSearcher;
 use crate::fts::{FtsQuery, FtsSearcher};
-use crate::ingest::{BARE_DIR, FTS5_DIR, OPIS_DIR};
+use crate::ingest::Side;
 
 /// Runs of one query on one system even past the time budget.
 pub const MIN_RUNS: usize = 10;
@@ -154,40 +154,76 @@ pub struct QueryRow {
 
 /// Times the query set on the three systems built in `data`.
 pub fn run(data: &Path, runs: usize, budget_secs: f64) -> Result<Vec<QueryRow>> {
-    let index = Index::open(&data.join(OPIS_DIR)).context("opening the opis index")?;
-    let fts = FtsSearcher::open(&data.join(FTS5_DIR))?;
-    let bare = BareSearcher::open(&data.join(BARE_DIR))?;
-    let mut rows = Vec::new();
-    for q in query_set() {
-        let label = if q.facets { format!("{} --facets", q.opis) } else { q.opis.to_owned() };
-        let opts = SearchOptions { limit: 10, facets: q.facets, ..Default::default() };
-        let opis = time(runs, budget_secs, || {
-            let r = index.search(q.opis, &opts).with_context(|| format!("opis: {}", q.opis))?;
-            Ok(std::hint::black_box(r).total)
-        })?;
-        let fts5 = time(runs, budget_secs, || {
-            let r = fts.search(&q.fts).with_context(|| format!("FTS5: {:?}", q.fts))?;
-            Ok(std::hint::black_box(r).total)
-        })?;
-        let bare = match q.bare {
-            Some(b) => Some(time(runs, budget_secs, || {
-                let r = bare.search(b).with_context(|| format!("bare tantivy: {b}"))?;
-                Ok(std::hint::black_box(r).0)
-            })?),
-            None => None,
-        };
-        eprintln!(
-            "query: {label:40} opis p50 {:8.2} ms ({} hits) · FTS5 p50 {:8.2} ms ({} hits){}",
-            opis.p50(),
-            opis.hits,
-            fts5.p50(),
-            fts5.hits,
-            bare.as_ref().map(|b| format!(" · bare p50 {:.2} ms ({} hits)", b.p50(), b.hits)).unwrap_or_default()
-        );
-        rows.push(QueryRow { query: label, opis, fts5, bare });
-    }
+    let opis = time_side(data, Side::Opis, runs, budget_secs)?;
+    let fts5 = time_side(data, Side::Fts5, runs, budget_secs)?;
+    let bare = time_side(data, Side::Bare, runs, budget_secs)?;
+    let rows = combine(opis, fts5, bare);
     std::fs::write(data.join("query-report.json"), serde_json::to_vec_pretty(&rows)?)?;
     Ok(rows)
+}
+
+/// One system's timings of the query set, in [`query_set`] order (`None` where the system has
+/// no form of the query).
+pub fn time_side(data: &Path, side: Side, runs: usize, budget_secs: f64) -> Result<Vec<Option<Timing>>> {
+    let dir = data.join(side.dir());
+    let mut out = Vec::new();
+    match side {
+        Side::Opis => {
+            let index = Index::open(&dir).context("opening the opis index")?;
+            for q in query_set() {
+                let opts = SearchOptions { limit: 10, facets: q.facets, ..Default::default() };
+                out.push(Some(time(runs, budget_secs, || {
+                    let r = index.search(q.opis, &opts).with_context(|| format!("opis: {}", q.opis))?;
+                    Ok(std::hint::black_box(r).total)
+                })?));
+            }
+        }
+        Side::Fts5 => {
+            let fts = FtsSearcher::open(&dir)?;
+            for q in query_set() {
+                out.push(Some(time(runs, budget_secs, || {
+                    let r = fts.search(&q.fts).with_context(|| format!("FTS5: {:?}", q.fts))?;
+                    Ok(std::hint::black_box(r).total)
+                })?));
+            }
+        }
+        Side::Bare => {
+            let bare = BareSearcher::open(&dir)?;
+            for q in query_set() {
+                out.push(match q.bare {
+                    Some(b) => Some(time(runs, budget_secs, || {
+                        let r = bare.search(b).with_context(|| format!("bare tantivy: {b}"))?;
+                        Ok(std::hint::black_box(r).0)
+                    })?),
+                    None => None,
+                });
+            }
+        }
+    }
+    for (q, t) in query_set().iter().zip(&out) {
+        if let Some(t) = t {
+            eprintln!("query: {:?} {:40} p50 {:8.2} ms ({} hits)", side, label(q), t.p50(), t.hits);
+        }
+    }
+    Ok(out)
+}
+
+fn label(q: &BenchQuery) -> String {
+    if q.facets { format!("{} --facets", q.opis) } else { q.opis.to_owned() }
+}
+
+/// The rows of the query table from each system's timings.
+pub fn combine(opis: Vec<Option<Timing>>, fts5: Vec<Option<Timing>>, bare: Vec<Option<Timing>>) -> Vec<QueryRow> {
+    query_set()
+        .iter()
+        .zip(opis.into_iter().zip(fts5).zip(bare))
+        .map(|(q, ((opis, fts5), bare))| QueryRow {
+            query: label(q),
+            opis: opis.unwrap_or_default(),
+            fts5: fts5.unwrap_or_default(),
+            bare,
+        })
+        .collect()
 }
 
 /// One warm-up call, then up to `runs` timed calls (at least [`MIN_RUNS`]; no new run starts

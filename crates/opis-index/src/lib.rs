@@ -135,6 +135,7 @@ impl Default for SearchOptions {
 
 /// One hit: a whole document (`turn` is `None`) or one of its turns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// The document's id.
     pub id: String,
@@ -187,6 +188,7 @@ fn unescape(s: &str) -> String {
 
 /// The answer to a search, as `document-model.md` specifies `SearchResults`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResults {
     /// Documents plus turns matched.
     pub total: u64,

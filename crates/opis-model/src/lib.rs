@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One primary-source document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     /// Stable id derived from the source ("wilson-113647"); the same input gives the same id.
     pub id: String,
@@ -83,6 +84,7 @@ pub struct Document {
 
 /// A date as printed plus the ISO 8601 day range it denotes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocDate {
     /// The date as printed in the source.
     pub text: String,
@@ -94,6 +96,7 @@ pub struct DocDate {
 
 /// "(Re: Point 1 of Protocol No. 49)" gives number "49", point "1".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Protocol {
     pub number: String,
     pub point: Option<String>,
@@ -101,6 +104,7 @@ pub struct Protocol {
 
 /// One attendance list: "Those Taking Part: A, B, C" has label "Those Taking Part".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participants {
     pub label: String,
     pub names: Vec<String>,
@@ -108,6 +112,7 @@ pub struct Participants {
 
 /// One agenda item or heading with the blocks under it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Section {
     /// `None` for the blocks before the first heading.
     pub heading: Option<String>,
@@ -127,6 +132,7 @@ pub struct Section {
 
 /// What a block is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
     #[default]
@@ -138,6 +144,7 @@ pub enum BlockKind {
 
 /// One paragraph, speaker turn, list item or attendance list of the body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Block {
     pub kind: BlockKind,
     /// For a turn: who speaks, as printed, "Cde." dropped.
@@ -166,6 +173,7 @@ pub struct Block {
 
 /// A term as printed, and the id of the entry that explains it in the edition's terms list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GlossedTerm {
     pub term: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,6 +183,7 @@ pub struct GlossedTerm {
 /// A transcriber's or editor's remark kept apart from the speech it interrupts: ParlaMint
 /// `<note>`, `<kinesic>`, `<vocal>`, `<incident>`, `<gap>`, `<time>`; Akoma Ntoso `<scene>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Annotation {
     /// The source element: "note", "kinesic", "vocal", "incident", "gap", "time", "scene".
     pub kind: String,
@@ -191,6 +200,7 @@ pub struct Annotation {
 
 /// A note (translator's, editor's, footnote) with what it cites.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Note {
     /// The number as printed; gaps are real and kept.
     pub n: u32,
@@ -205,6 +215,7 @@ pub struct Note {
 
 /// What a cross-reference inside a note points to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     Note,
@@ -213,6 +224,7 @@ pub enum RefKind {
 
 /// "see Note 78 supra" is `{kind: note, target: "78", text: "Note 78"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoteRef {
     pub kind: RefKind,
     pub target: String,
@@ -225,6 +237,7 @@ pub struct NoteRef {
 /// ("AVPRF, F.059a, Op.4, P.6, D.5, Ll.13-14"); western ones fill `file`, `box`,
 /// `folder` ("Department of State, Central Files, 764.00/11–256").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArchivalRef {
     /// As printed.
     pub text: String,
@@ -241,6 +254,7 @@ pub struct ArchivalRef {
 
 /// A person named in the text, with the spellings met and how often.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonMention {
     pub name: String,
     #[serde(default)]
@@ -250,6 +264,7 @@ pub struct PersonMention {
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Worth knowing, nothing lost (e.g. the text was decoded as Windows-1252).
@@ -260,6 +275,7 @@ pub enum Severity {
 
 /// What a reader found odd, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable machine-readable code ("marker-without-note", "note-never-referenced", …).

@@ -15,12 +15,14 @@
 //!   sequence written in the same transaction), which the search index follows to
 //!   stay current and to catch up after a crash.
 
+mod catalog;
 mod migrations;
 mod sqlite;
 mod time;
 
 use opis_model::Document;
 
+pub use catalog::{CollectionSummary, DocumentFilter, DocumentSummary};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the store.
@@ -81,7 +83,8 @@ pub struct StoredDocument {
 }
 
 /// One version of a document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     pub version: u32,
     pub content_hash: String,
@@ -91,6 +94,7 @@ pub struct VersionInfo {
 
 /// Counts over the whole store (the model's `Stats`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub documents: u64,
     pub turns: u64,

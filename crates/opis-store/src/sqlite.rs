@@ -37,6 +37,11 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path })
     }
 
+    /// The connection, for this crate's other query modules.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
