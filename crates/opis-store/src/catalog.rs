@@ -154,7 +154,10 @@ mod tests {
         let cols = store.collections().unwrap();
         assert_eq!(cols.len(), 2);
         assert_eq!((cols[1].name.as_str(), cols[1].documents), ("wilson", 2));
-        assert_eq!((cols[1].date_from.as_deref(), cols[1].date_to.as_deref()), (Some("1956-11-04"), Some("1957-12-31")));
+        assert_eq!(
+            (cols[1].date_from.as_deref(), cols[1].date_to.as_deref()),
+            (Some("1956-11-04"), Some("1957-12-31"))
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

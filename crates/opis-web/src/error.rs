@@ -22,6 +22,9 @@ pub enum WebError {
     /// The search query does not parse; `position` is the 0-based character offset.
     #[error("{message} at column {}", position + 1)]
     BadQuery { query: String, message: String, position: usize },
+    /// A request parameter the API cannot take (malformed, out of range).
+    #[error("bad parameter: {0}")]
+    BadParameter(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -57,15 +60,25 @@ impl WebError {
         }
     }
 
-    /// The status table: every error's HTTP status, in one place.
-    pub fn status(&self) -> StatusCode {
+    /// The status table: every error's HTTP status and its stable code (the API's
+    /// `error.code`), in one place.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::BadQuery { .. } => StatusCode::BAD_REQUEST,
+            WebError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            WebError::BadQuery { .. } => (StatusCode::BAD_REQUEST, "bad_query"),
+            WebError::BadParameter(_) => (StatusCode::BAD_REQUEST, "bad_parameter"),
             WebError::Store(_) | WebError::Index(_) | WebError::Task(_) | WebError::Bind { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
     }
 }
 
@@ -74,6 +87,9 @@ impl IntoResponse for WebError {
         let status = self.status();
         let page = match &self {
             WebError::NotFound(what) => layout::error_page("Not found", &format!("There is nothing here: {what}.")),
+            WebError::BadParameter(what) => {
+                layout::error_page("Bad request", &format!("This request is not valid: {what}."))
+            }
             WebError::BadQuery { query, message, position } => crate::pages::bad_query_page(query, message, *position),
             other => {
                 tracing::error!(error = %other, "serving a page failed");

@@ -8,10 +8,12 @@
 //! page is rendered with maud, which escapes every value it is given; document text never
 //! passes through `PreEscaped`. Store and index calls run on blocking threads.
 //!
-//! Modules: [`error`] (errors and their HTTP status), `assets` (the stylesheet and script),
+//! Modules: [`error`] (errors and their HTTP status), `api` (the JSON API and its OpenAPI
+//! description), `assets` (the stylesheet and script),
 //! `layout` (the page shell and shared helpers), `pages` (home, search, people, archives,
 //! timeline), `reading` (the reading view of one document).
 
+mod api;
 mod assets;
 pub mod error;
 mod layout;
@@ -95,6 +97,7 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/timeline", get(pages::timeline))
         .route("/static/opis.css", get(assets::css))
         .route("/static/opis.js", get(assets::js))
+        .nest("/api", api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(log_and_secure))
         .with_state(state))
