@@ -103,6 +103,11 @@ def reference_text(doc):
     return refs[0]["text"] if refs else None
 
 
+def joined(archive, location):
+    """Archive and location as one reference; a reference without a known archive is its location."""
+    return ", ".join(p for p in (archive, location) if p)
+
+
 # ---------------------------------------------------------------------------- CSL-JSON
 
 def check_csl(seed_doc, printed):
@@ -178,7 +183,7 @@ def check_bibtex(doc, printed=None):
     ref = reference_text(doc)
     if ref:
         check(latex(fields.get("library", "")) == ref, f"{doc['id']}: BibTeX library is the archival reference")
-        both = f'{latex(fields.get("archive", ""))}, {latex(fields.get("archive_location", ""))}'
+        both = joined(latex(fields.get("archive", "")), latex(fields.get("archive_location", "")))
         check(both == ref, f"{doc['id']}: BibTeX archive + archive_location {both!r} is {ref!r}")
     if printed:
         check(f'"{title}"' in printed, "seed: the BibTeX title is the one the seed prints")
@@ -210,7 +215,7 @@ def check_ris(doc, printed=None):
     check(r.get("urls") == [expected_url(doc)], f"{doc['id']}: RIS URL {r.get('urls')} is the document's")
     ref = reference_text(doc)
     if ref:
-        both = f'{r.get("name_of_database")}, {r.get("accession_number")}'
+        both = joined(r.get("name_of_database"), r.get("accession_number"))
         check(both == ref, f"{doc['id']}: RIS DB + AN (Zotero's archive + loc. in archive) {both!r} is {ref!r}")
     check(r.get("language") == doc["language"], f"{doc['id']}: RIS language is the document's")
     if printed:
@@ -257,8 +262,9 @@ def check_meta(doc, printed=None):
         check(len(hw.get("citation_author", [])) == len(doc["authors"]), f"{doc['id']}: one citation_author per author")
     if ref:
         archive = doc["archival_refs"][0]["archive"]
-        check(hw.get("citation_publisher") == [archive], f"{doc['id']}: citation_publisher is the archive {archive!r}")
-        check(f'{archive}, {hw.get("citation_archive_location", [""])[0]}' == ref,
+        check(hw.get("citation_publisher") == ([archive] if archive else None),
+              f"{doc['id']}: citation_publisher is the archive {archive!r}")
+        check(joined(archive, hw.get("citation_archive_location", [""])[0]) == ref,
               f"{doc['id']}: citation_archive_location completes the reference")
     if printed:
         check(f'"{hw.get("citation_title", [""])[0]}"' in printed, "seed: citation_title is the title the seed prints")

@@ -2,7 +2,7 @@
 //!
 //! An archival document is `@unpublished` (anything else `@misc`), keyed by its id. Values are
 //! braced and made safe for BibTeX and LaTeX: `\ { } $ & % # _ ^ ~ < >` become LaTeX
-//! commands or escapes, so an unbalanced brace or a `%` in a title cannot break the file or
+//! commands, escapes or math (`$<$`), so an unbalanced brace or a `%` in a title cannot break the file or
 //! the document that cites it; other characters stay UTF-8 (BibLaTeX with biber, or any
 //! UTF-8-aware reader). Titles are double-braced so that styles keep their case as printed.
 //!
@@ -104,8 +104,10 @@ pub fn escape(value: &str) -> String {
                 }
                 '^' => out.push_str("\\textasciicircum{}"),
                 '~' => out.push_str("\\textasciitilde{}"),
-                '<' => out.push_str("\\textless{}"),
-                '>' => out.push_str("\\textgreater{}"),
+                // `$<$` rather than `\textless`: every LaTeX font encoding and LaTeX-to-text
+                // decoder (pylatexenc, which bibtexparser uses) knows it.
+                '<' => out.push_str("$<$"),
+                '>' => out.push_str("$>$"),
                 c if c.is_control() => {}
                 c => out.push(c),
             }
@@ -181,7 +183,7 @@ mod tests {
         let escaped = escape("A {title} with <script>alert('x')</script> & 100% $5 #1 a_b ^ ~ \\end");
         assert_eq!(
             escaped,
-            "A \\{title\\} with \\textless{}script\\textgreater{}alert('x')\\textless{}/script\\textgreater{} \
+            "A \\{title\\} with $<$script$>$alert('x')$<$/script$>$ \
              \\& 100\\% \\$5 \\#1 a\\_b \\textasciicircum{} \\textasciitilde{} \\textbackslash{}end"
         );
         // Braces balance whatever the input.

@@ -19,8 +19,8 @@
 //! - **names**: authors as authors; the compiler as CSL `compiler` (BibLaTeX `editor` with
 //!   `editortype = compiler`); contributors as translators when the printed citation says they
 //!   translated, else as contributors; a published edition's editors as editors.
-//! - **type**: CSL `manuscript` (RIS `MANSCPT`), except letters (`letter`), speeches
-//!   (`speech`) and parliamentary debates (`hearing`).
+//! - **type**: CSL `manuscript` (RIS `MANSCPT`), except letters (`personal_communication`,
+//!   RIS `PCOMM`), speeches (`speech`) and parliamentary debates (`hearing`, RIS `HEAR`).
 //!
 //! Modules: [`csl`] (CSL-JSON), [`bibtex`], [`ris`], [`chicago`] (the CSL-rendered note),
 //! [`meta`] (the meta tags as name/content pairs).
@@ -398,7 +398,7 @@ fn split_names(list: &str) -> Vec<Name> {
 
 fn csl_type(kind: &str) -> &'static str {
     match kind {
-        "letter" => "letter",
+        "letter" => "personal_communication",
         "speech" => "speech",
         "debate" => "hearing",
         _ => "manuscript",

@@ -14,7 +14,7 @@ use crate::{Citation, Name};
 pub fn record(c: &Citation) -> String {
     let mut lines: Vec<(&str, String)> = Vec::new();
     let ty = match c.csl_type {
-        "letter" => "PCOMM",
+        "personal_communication" => "PCOMM",
         "hearing" => "HEAR",
         _ => "MANSCPT",
     };
