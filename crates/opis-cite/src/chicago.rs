@@ -6,13 +6,14 @@
 //! `archive` and `archive-location` (hayagriva hands both to the style as the CSL variables
 //! `archive` and `archive_location`, which the style prints as "…, F. 3, Op. 12, D. 1006,
 //! Ll. 6-14, TsKhSD"), the compiler and translators as affiliated persons with their roles,
-//! the URL. hayagriva's dates are single dates, so a range is cited by its first day (the
+//! the URL. Title, archive and location are verbatim: the style does not recase them. A
+//! translator is named only beside an author (see `entry`). hayagriva's dates are single dates, so a range is cited by its first day (the
 //! CSL-JSON keeps the range). Letters and speeches are cited as manuscripts too: hayagriva has
 //! no entry types for them.
 
 use hayagriva::archive::ArchivedStyle;
 use hayagriva::citationberg::{IndependentStyle, Locale, Style};
-use hayagriva::types::{Date, EntryType, FormatString, Person, PersonRole, PersonsWithRoles};
+use hayagriva::types::{Date, EntryType, FormatString, Person, PersonRole, PersonsWithRoles, StringChunk};
 use hayagriva::{BibliographyDriver, BibliographyRequest, BufWriteFormat, CitationItem, CitationRequest, Entry};
 
 use crate::{Citation, CiteError, Name};
@@ -70,13 +71,20 @@ fn person(n: &Name) -> Person {
     }
 }
 
+/// A value the style may recase (the kind, which it capitalises where a sentence starts).
 fn text(s: &str) -> FormatString {
     FormatString::from(s.to_owned())
 }
 
+/// A value printed as the source prints it: the style's title case would otherwise make
+/// "ParlaMint" "Parlamint" and "3 p.m. in Chequers" "3 P.m. In Chequers".
+fn verbatim(s: &str) -> FormatString {
+    FormatString::from(StringChunk::verbatim(s))
+}
+
 fn entry(c: &Citation) -> Entry {
     let mut e = Entry::new(&c.key, EntryType::Manuscript);
-    e.set_title(text(&c.title));
+    e.set_title(verbatim(&c.title));
     if !c.authors.is_empty() {
         e.set_authors(c.authors.iter().map(person).collect());
     }
@@ -94,7 +102,10 @@ fn entry(c: &Citation) -> Entry {
     if !c.compilers.is_empty() {
         affiliated.push(PersonsWithRoles::new(c.compilers.iter().map(person).collect(), PersonRole::Compiler));
     }
-    if !c.translators.is_empty() {
+    // With no author, the style puts a translator in the author's place, and hayagriva then
+    // prints "S. Kieninger," without "trans.": a reader would take the translator for the
+    // author. The note leaves the translator out unless there is an author.
+    if !c.translators.is_empty() && !c.authors.is_empty() {
         affiliated.push(PersonsWithRoles::new(c.translators.iter().map(person).collect(), PersonRole::Translator));
     }
     if !affiliated.is_empty() {
@@ -104,13 +115,13 @@ fn entry(c: &Citation) -> Entry {
         e.set_editors(c.editors.iter().map(person).collect());
     }
     if let Some(a) = &c.archive {
-        e.set_archive(text(a));
+        e.set_archive(verbatim(a));
     }
     if let Some(l) = &c.archive_location {
-        e.set_archive_location(text(l));
+        e.set_archive_location(verbatim(l));
     }
     if let Some(p) = &c.place {
-        e.set_location(text(p));
+        e.set_location(verbatim(p));
     }
     if let Some(g) = c.genre() {
         e.set_genre(text(&g));
@@ -140,6 +151,20 @@ mod tests {
         assert!(n.contains(c.archive_location.as_deref().unwrap()), "{n}");
         assert!(printed.contains(c.archive_location.as_deref().unwrap()));
         assert!(n.contains("1956"), "{n}");
+    }
+
+    #[test]
+    fn titles_keep_their_case_and_a_translator_is_not_made_the_author() {
+        let mut doc = seed();
+        doc.title = "Meeting with PM Blair, 10.30 a.m. - 3 p.m. in Chequers (ParlaMint)".into();
+        doc.contributors = vec!["Stephan Kieninger".into()];
+        doc.citation = Some("Contributed, transcribed, and translated by Stephan Kieninger.".into());
+        doc.compiler = None;
+        let c = Citation::new(&doc, BASE);
+        assert_eq!(c.translators[0].family, "Kieninger");
+        let n = note(&c).unwrap();
+        assert!(n.contains(&doc.title), "{n}");
+        assert!(!n.contains("Kieninger"), "{n}");
     }
 
     #[test]
