@@ -267,3 +267,30 @@ pub(crate) fn downloads(id: &str) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_base_url_is_the_host_the_client_reached_and_nothing_else() {
+        assert_eq!(base_url(&headers(&[("host", "archive.example:8080")])), "http://archive.example:8080");
+        assert_eq!(
+            base_url(&headers(&[("host", "archive.example"), ("x-forwarded-proto", "https")])),
+            "https://archive.example"
+        );
+        assert_eq!(base_url(&headers(&[("host", "[::1]:7700")])), "http://[::1]:7700");
+        // A Host that is not a host name cannot put markup or a path into citations.
+        assert_eq!(base_url(&headers(&[("host", "evil.example/\"><script>")])), "http://localhost");
+        assert_eq!(base_url(&headers(&[("host", "a b")])), "http://localhost");
+        assert_eq!(base_url(&HeaderMap::new()), "http://localhost");
+    }
+}
