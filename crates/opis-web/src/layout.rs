@@ -8,6 +8,11 @@ use opis_model::{ArchivalRef, DocDate};
 /// A whole page: `title` goes into `<title>`, `body` into `<main>`. `query` fills the search box
 /// of the site header; `None` leaves it out (the page has its own).
 pub(crate) fn page(title: &str, query: Option<&str>, body: Markup) -> Markup {
+    page_with_head(title, query, html! {}, body)
+}
+
+/// [`page`] with `head` added to `<head>` (the reading view's citation meta tags).
+pub(crate) fn page_with_head(title: &str, query: Option<&str>, head: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -18,6 +23,7 @@ pub(crate) fn page(title: &str, query: Option<&str>, body: Markup) -> Markup {
                 title { (title) " — opis" }
                 link rel="stylesheet" href="/static/opis.css";
                 script src="/static/opis.js" defer {}
+                (head)
             }
             body {
                 a.skip href="#main" { "Skip to content" }

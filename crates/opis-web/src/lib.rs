@@ -11,10 +11,12 @@
 //! Modules: [`error`] (errors and their HTTP status), `api` (the JSON API and its OpenAPI
 //! description), `assets` (the stylesheet and script),
 //! `layout` (the page shell and shared helpers), `pages` (home, search, people, archives,
-//! timeline), `reading` (the reading view of one document).
+//! timeline), `reading` (the reading view of one document), `cite` (citation downloads and
+//! the reading view's citation meta tags).
 
 mod api;
 mod assets;
+mod cite;
 pub mod error;
 mod layout;
 mod pages;
@@ -90,6 +92,13 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
         .route("/doc/{id}", get(reading::document))
+        .route("/doc/{id}/cite.json", get(cite::doc_csl_json))
+        .route("/doc/{id}/cite.bib", get(cite::doc_bibtex))
+        .route("/doc/{id}/cite.ris", get(cite::doc_ris))
+        .route("/doc/{id}/cite.txt", get(cite::doc_chicago))
+        .route("/search/cite.json", get(cite::search_csl_json))
+        .route("/search/cite.bib", get(cite::search_bibtex))
+        .route("/search/cite.ris", get(cite::search_ris))
         .route("/person/{name}", get(pages::person))
         .route("/people", get(pages::people))
         .route("/archive", get(pages::archives))

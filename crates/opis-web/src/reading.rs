@@ -13,10 +13,14 @@ use maud::{Markup, html};
 use opis_model::{Annotation, ArchivalRef, Block, BlockKind, Document, RefKind, Severity};
 use opis_store::Store;
 
-use crate::layout::{archive_url, doc_url, fmt_date, page, person_url, plural, search_url};
+use crate::layout::{archive_url, doc_url, fmt_date, page_with_head, person_url, plural, search_url};
 use crate::{Shared, WebError, blocking};
 
-pub(crate) async fn document(State(state): State<Shared>, Path(id): Path<String>) -> Result<Markup, WebError> {
+pub(crate) async fn document(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Markup, WebError> {
     let (doc, present) = blocking(&state, move |s| {
         s.with_store(|st| {
             let Some(stored) = st.document(&id)? else {
@@ -42,10 +46,11 @@ pub(crate) async fn document(State(state): State<Shared>, Path(id): Path<String>
         })
     })
     .await?;
-    Ok(render(&doc, &present))
+    let head = crate::cite::head(&doc, &headers);
+    Ok(render(&doc, &present, head))
 }
 
-fn render(doc: &Document, present: &BTreeSet<String>) -> Markup {
+fn render(doc: &Document, present: &BTreeSet<String>, head: Markup) -> Markup {
     let markers: BTreeSet<u32> = doc
         .sections
         .iter()
@@ -121,6 +126,7 @@ fn render(doc: &Document, present: &BTreeSet<String>) -> Markup {
                         p { "Source: " a href=(u) rel="external noopener" { (u) } }
                     }
                     @if let Some(r) = &doc.rights { p.n { (r) } }
+                    (crate::cite::downloads(&doc.id))
                 }
             }
             @if !doc.participants.is_empty() {
@@ -247,7 +253,7 @@ fn render(doc: &Document, present: &BTreeSet<String>) -> Markup {
             }
         }
     };
-    page(&doc.title, Some(""), body)
+    page_with_head(&doc.title, Some(""), head, body)
 }
 
 fn refs(list: &[ArchivalRef]) -> Markup {

@@ -21,6 +21,10 @@ struct Cli {
     /// The data folder: the store and the search index live here.
     #[arg(long, global = true, env = "OPIS_DATA", default_value = "opis-data")]
     data: PathBuf,
+    /// The reading room's public address: citations link documents without a source URL to
+    /// `{base-url}/doc/{id}`.
+    #[arg(long, global = true, env = "OPIS_BASE_URL", default_value = "http://127.0.0.1:7700")]
+    base_url: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,7 +36,8 @@ enum Command {
         /// The file to read (a Wilson Center record, CSV or JSON Lines export, or API JSON).
         file: PathBuf,
         /// What to print: the model as JSON (JSON Lines for several documents), TEI P5 (one
-        /// file per document; several are separated by a blank line), or a readable outline.
+        /// file per document; several are separated by a blank line), a readable outline, or a
+        /// citation (csl-json, bibtex, ris, chicago).
         #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
         format: OutputFormat,
         /// Force a reader instead of detecting one: record, wilson-csv, wilson-jsonl, wilson-api.
@@ -120,9 +125,20 @@ fn parse_sort(s: &str) -> Result<Sort, String> {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
+    /// The document model as JSON.
     Json,
+    /// TEI P5.
     Tei,
+    /// A readable outline.
     Text,
+    /// A CSL-JSON citation (an array of one item).
+    CslJson,
+    /// A BibTeX/BibLaTeX entry.
+    Bibtex,
+    /// A RIS record (CRLF line endings).
+    Ris,
+    /// A Chicago full note, rendered with the CSL Chicago notes style.
+    Chicago,
 }
 
 /// What differs between the store's and the index's (id, version) lists, both sorted.
@@ -185,11 +201,25 @@ fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-fn print_document(out: &mut impl Write, doc: &opis_model::Document, format: OutputFormat) -> Result<()> {
+fn print_document(
+    out: &mut impl Write,
+    doc: &opis_model::Document,
+    format: OutputFormat,
+    base_url: &str,
+) -> Result<()> {
+    let cite = || opis_cite::Citation::new(doc, base_url);
     match format {
         OutputFormat::Json => serde_json::to_writer(&mut *out, doc).context("writing JSON")?,
         OutputFormat::Tei => out.write_all(opis_formats::tei::write_tei(doc).as_bytes())?,
         OutputFormat::Text => outline::write_outline(out, doc)?,
+        OutputFormat::CslJson => serde_json::to_writer_pretty(&mut *out, &opis_cite::csl::items([&cite()]))?,
+        // Both end with their own line break.
+        OutputFormat::Bibtex => return Ok(out.write_all(opis_cite::bibtex::entry(&cite()).as_bytes())?),
+        OutputFormat::Ris => return Ok(out.write_all(opis_cite::ris::record(&cite()).as_bytes())?),
+        OutputFormat::Chicago => {
+            let note = opis_cite::chicago::note(&cite()).context("rendering the Chicago note")?;
+            out.write_all(note.as_bytes())?
+        }
     }
     writeln!(out)?;
     Ok(())
@@ -272,6 +302,7 @@ fn run(cli: Cli) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let data = cli.data;
+    let base_url = cli.base_url;
     match cli.command {
         Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
         Command::Serve { addr, ingest } => {
@@ -395,7 +426,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            print_document(&mut out, &doc, format)?;
+            print_document(&mut out, &doc, format, &base_url)?;
             out.flush()?;
             Ok(())
         }
@@ -438,7 +469,7 @@ fn run(cli: Cli) -> Result<()> {
                     let at = d.line.map(|l| format!(":{l}")).unwrap_or_default();
                     eprintln!("{}{at}: {level}[{}]: {} ({})", file.display(), d.code, d.message, doc.id);
                 }
-                print_document(&mut out, doc, format)?;
+                print_document(&mut out, doc, format, &base_url)?;
             }
             out.flush()?;
             Ok(())

@@ -183,3 +183,59 @@ fn search_json_is_the_models_search_results_and_errors_point_at_the_place() {
     assert!(err.contains("unclosed quote at column 1"), "{err}");
     assert!(err.contains("\"Pancha Shila\n^"), "a caret under the place: {err}");
 }
+
+/// The seed's printed citation: the line after "**Citation:**".
+fn seed_citation() -> String {
+    let text = std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).unwrap();
+    let at = text.find("**Citation:**").unwrap();
+    text[at..].lines().skip(1).map(str::trim).find(|l| !l.is_empty()).unwrap().to_owned()
+}
+
+#[test]
+fn show_prints_citations_in_every_format() {
+    let dir = scratch("cite");
+    let data = dir.join("data");
+    let seed = shared().join("seed/presidium-1956-10-30.txt");
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hostile-record.txt");
+    let out = opis(&data, &["ingest", seed.to_str().unwrap(), hostile.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let show = |id: &str, format: &str| {
+        let out = opis(&data, &["--base-url", "https://archive.example/", "show", id, "--format", format]);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let printed = seed_citation();
+    // "…, Wilson Center Digital Archive, TsKhSD, F. 3, Op. 12, D. 1006, Ll. 6-14, compiled by V. N. Malin. …"
+    let reference = printed.split("Digital Archive, ").nth(1).unwrap().split(", compiled by").next().unwrap();
+
+    let csl: serde_json::Value = serde_json::from_str(&show("wilson-113647", "csl-json")).unwrap();
+    let item = &csl[0];
+    assert_eq!(
+        format!("{}, {}", item["archive"].as_str().unwrap(), item["archive_location"].as_str().unwrap()),
+        reference
+    );
+    assert!(printed.starts_with(&format!("\"{}\"", item["title"].as_str().unwrap())));
+    assert_eq!(item["compiler"][0]["family"], "Malin");
+
+    let bib = show("wilson-113647", "bibtex");
+    assert!(bib.starts_with("@unpublished{wilson-113647,\n"), "{bib}");
+    assert!(bib.contains(&format!("  library = {{{reference}}},\n")), "{bib}");
+
+    let ris = show("wilson-113647", "ris");
+    assert!(ris.starts_with("TY  - MANSCPT\r\n") && ris.ends_with("ER  - \r\n"), "{ris:?}");
+
+    let note = show("wilson-113647", "chicago");
+    let (archive, location) = reference.split_once(", ").unwrap();
+    assert!(note.contains(&format!("{location}, {archive}")), "{note}");
+    assert!(note.contains("V. N. Malin"), "{note}");
+
+    // The fixture has no source URL: its citations point to the reading room named by --base-url.
+    let ris = show("hostile-record", "ris");
+    assert!(ris.contains("UR  - https://archive.example/doc/hostile-record\r\n"), "{ris}");
+    assert!(ris.contains("TI  - Record of a Session with <script>alert('one')</script> in its Title\r\n"), "{ris}");
+    let bib = show("hostile-record", "bibtex");
+    assert!(
+        bib.contains("title = {{Record of a Session with $<$script$>$alert('one')$<$/script$>$ in its Title}}"),
+        "{bib}"
+    );
+}
