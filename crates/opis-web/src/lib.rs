@@ -15,6 +15,7 @@
 mod assets;
 pub mod error;
 mod layout;
+pub mod oai;
 mod pages;
 mod reading;
 
@@ -93,6 +94,7 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/archive", get(pages::archives))
         .route("/archive/{*path}", get(pages::archive))
         .route("/timeline", get(pages::timeline))
+        .route("/oai", get(oai::get).post(oai::post))
         .route("/static/opis.css", get(assets::css))
         .route("/static/opis.js", get(assets::js))
         .fallback(pages::not_found)
