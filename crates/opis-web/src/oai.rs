@@ -615,7 +615,7 @@ impl Context<'_> {
                 Some(rest) => rest.split_once("?>").map_or(rest, |(_, b)| b).trim_start(),
                 None => tei.as_str(),
             };
-            x.raw(body.trim_end());
+            x.raw(&unique_tei_ids(body.trim_end(), &tei_id_prefix(&doc.id)));
         } else {
             self.dublin_core(x, doc);
         }
@@ -682,6 +682,106 @@ impl Context<'_> {
         }
         x.close("oai_dc:dc");
     }
+}
+
+/// What a document's `xml:id`s are prefixed with in its TEI record: `xml:id` must be unique in
+/// a whole response, and every document names its notes `note-1`, … and its speakers alike.
+/// The id itself when it is a name XML allows, else `_` and the id, else `_x` and a hash.
+fn tei_id_prefix(id: &str) -> String {
+    let plain = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    if plain && id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        format!("{id}.")
+    } else if plain {
+        format!("_{id}.")
+    } else {
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        format!("_x{hash:016x}.")
+    }
+}
+
+/// `tei` with every `xml:id` prefixed by `prefix` and every `#id` pointing at one of them (in
+/// `who`, `target`, …) rewritten to match; text and everything else is copied as it stands.
+/// opis's TEI reader does not read these ids, so the record still reads back into the document.
+fn unique_tei_ids(tei: &str, prefix: &str) -> String {
+    use quick_xml::events::{BytesStart, Event};
+    let mut ids = std::collections::HashSet::new();
+    let mut reader = quick_xml::Reader::from_str(tei);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                for a in e.attributes().flatten() {
+                    if a.key.0 == "xml:id"
+                        && let Ok(v) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    {
+                        ids.insert(v.into_owned());
+                    }
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    if ids.is_empty() {
+        return tei.to_owned();
+    }
+    let rewrite = |e: &BytesStart<'_>| -> Option<Vec<(String, String)>> {
+        let mut changed = false;
+        let mut attrs = Vec::new();
+        for a in e.attributes() {
+            let a = a.ok()?;
+            let key = a.key.0.to_owned();
+            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok()?.into_owned();
+            let new = if key == "xml:id" {
+                format!("{prefix}{value}")
+            } else if value.contains('#') {
+                let tokens: Vec<String> = value
+                    .split(' ')
+                    .map(|t| match t.strip_prefix('#') {
+                        Some(id) if ids.contains(id) => format!("#{prefix}{id}"),
+                        _ => t.to_owned(),
+                    })
+                    .collect();
+                tokens.join(" ")
+            } else {
+                value.clone()
+            };
+            changed |= new != value;
+            attrs.push((key, new));
+        }
+        changed.then_some(attrs)
+    };
+    let mut out = String::with_capacity(tei.len() + 64 * ids.len());
+    let mut reader = quick_xml::Reader::from_str(tei);
+    let mut last = 0usize;
+    loop {
+        let event = reader.read_event();
+        let pos = (reader.buffer_position() as usize).min(tei.len());
+        let (e, empty) = match event {
+            Ok(Event::Eof) => break,
+            Err(_) => return tei.to_owned(),
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            Ok(_) => {
+                out.push_str(&tei[last..pos]);
+                last = pos;
+                continue;
+            }
+        };
+        match rewrite(&e) {
+            Some(attrs) => {
+                let mut x = Xml::default();
+                let name = e.name().0.to_owned();
+                let refs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                x.start(&name, &refs);
+                x.raw(if empty { "/>" } else { ">" });
+                out.push_str(&x.out);
+            }
+            None => out.push_str(&tei[last..pos]),
+        }
+        last = pos;
+    }
+    out.push_str(&tei[last..]);
+    out
 }
 
 fn check_prefix(prefix: &str) -> Result<(), OaiError> {
@@ -1030,6 +1130,18 @@ mod tests {
         assert_eq!(Token::decode(&s, Verb::ListIdentifiers, 1000, 60).unwrap_err().code, "badResumptionToken");
         assert_eq!(Token::decode(&s, Verb::ListRecords, 1061, 60).unwrap_err().code, "badResumptionToken");
         assert_eq!(Token::decode(&s[1..], Verb::ListRecords, 1000, 60).unwrap_err().code, "badResumptionToken");
+    }
+
+    #[test]
+    fn tei_ids_are_prefixed_with_their_references_and_nothing_else() {
+        let tei = "<TEI><person xml:id=\"speaker-a\"/><sp who=\"#speaker-a #other\"><p>#speaker-a &amp; <ptr target=\"#note-1\"/></p></sp><note xml:id=\"note-1\">x</note></TEI>";
+        assert_eq!(
+            unique_tei_ids(tei, "d1."),
+            "<TEI><person xml:id=\"d1.speaker-a\"/><sp who=\"#d1.speaker-a #other\"><p>#speaker-a &amp; <ptr target=\"#d1.note-1\"/></p></sp><note xml:id=\"d1.note-1\">x</note></TEI>"
+        );
+        assert_eq!(tei_id_prefix("wilson-113647"), "wilson-113647.");
+        assert_eq!(tei_id_prefix("1957-03-21-kennan"), "_1957-03-21-kennan.");
+        assert!(tei_id_prefix("a b").starts_with("_x"));
     }
 
     #[test]
