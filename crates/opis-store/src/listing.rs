@@ -111,10 +111,14 @@ impl SqliteStore {
         let conn = self.reader()?;
         let (clause, mut values) = where_clause(filter, after);
         values.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        // The page is chosen on `documents` alone, then its JSON read: sorting the join would read
+        // the JSON of every remaining document for each page.
         let sql = format!(
             "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path
-             FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version{clause}
-             ORDER BY d.updated_at, d.id LIMIT ?"
+             FROM (SELECT d.id, d.version, d.content_hash, d.updated_at FROM documents d{clause}
+                   ORDER BY d.updated_at, d.id LIMIT ?) d
+             JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+             ORDER BY d.updated_at, d.id"
         );
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values))?;
