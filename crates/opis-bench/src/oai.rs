@@ -37,7 +37,11 @@ pub struct OaiReport {
 /// Harvests `data/opis` (a folder `opis-bench ingest` made) over HTTP and from the store.
 pub fn run(data: &Path) -> Result<OaiReport> {
     let dir = data.join(OPIS_DIR);
-    anyhow::ensure!(dir.join("store.sqlite3").exists(), "{} holds no opis store; run `opis-bench ingest` first", dir.display());
+    anyhow::ensure!(
+        dir.join("store.sqlite3").exists(),
+        "{} holds no opis store; run `opis-bench ingest` first",
+        dir.display()
+    );
     let store = SqliteStore::open(&dir)?;
     let documents = store.stats()?.documents;
     let settings = opis_web::oai::OaiSettings::from_env();

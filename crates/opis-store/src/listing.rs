@@ -170,7 +170,11 @@ fn where_clause(filter: &ChangeFilter, after: Option<&ChangeCursor>) -> (String,
         values.push(Value::Text(c.updated_at.clone()));
         values.push(Value::Text(c.id.clone()));
     }
-    if conditions.is_empty() { (String::new(), values) } else { (format!(" WHERE {}", conditions.join(" AND ")), values) }
+    if conditions.is_empty() {
+        (String::new(), values)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), values)
+    }
 }
 
 #[cfg(test)]

@@ -314,15 +314,22 @@ fn parse_request(pairs: Vec<(String, String)>) -> Result<Request, OaiError> {
             if verb.replace(value).is_some() {
                 return Err(OaiError::new("badVerb", "the verb argument is repeated"));
             }
-        } else if args.contains_key(&key) {
-            return Err(OaiError::bad_argument(format!("the argument {key} is repeated")));
         } else {
-            args.insert(key, value);
+            match args.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    return Err(OaiError::bad_argument(format!("the argument {} is repeated", e.key())));
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(value);
+                }
+            }
         }
     }
     let verb = match verb {
         None => return Err(OaiError::new("badVerb", "the verb argument is missing")),
-        Some(v) => Verb::from_name(&v).ok_or_else(|| OaiError::new("badVerb", format!("{v:?} is not an OAI-PMH verb")))?,
+        Some(v) => {
+            Verb::from_name(&v).ok_or_else(|| OaiError::new("badVerb", format!("{v:?} is not an OAI-PMH verb")))?
+        }
     };
     let (required, optional, exclusive) = verb.arguments();
     for key in args.keys() {
@@ -333,7 +340,9 @@ fn parse_request(pairs: Vec<(String, String)>) -> Result<Request, OaiError> {
     }
     if let Some(ex) = exclusive.filter(|ex| args.contains_key(*ex)) {
         if args.len() > 1 {
-            return Err(OaiError::bad_argument(format!("{ex} is an exclusive argument: nothing else may come with it")));
+            return Err(OaiError::bad_argument(format!(
+                "{ex} is an exclusive argument: nothing else may come with it"
+            )));
         }
     } else if let Some(missing) = required.iter().find(|r| !args.contains_key(**r)) {
         return Err(OaiError::bad_argument(format!("{} requires the argument {missing}", verb.name())));
@@ -532,7 +541,8 @@ impl Context<'_> {
             for d in &docs {
                 self.record(&mut x, &d.document, &d.updated_at, &query.prefix);
             }
-            let last = docs.last().map(|d| ChangeCursor { updated_at: d.updated_at.clone(), id: d.document.id.clone() });
+            let last =
+                docs.last().map(|d| ChangeCursor { updated_at: d.updated_at.clone(), id: d.document.id.clone() });
             (docs.len(), last.filter(|_| more))
         } else {
             let mut heads = store.list_changed(&filter, after.as_ref(), page_size + 1)?;
@@ -575,7 +585,9 @@ impl Context<'_> {
                 );
             }
             // The last page of a list that came in pages ends with an empty token.
-            None if after.is_some() => x.leaf("resumptionToken", &[("completeListSize", &size), ("cursor", &cursor)], ""),
+            None if after.is_some() => {
+                x.leaf("resumptionToken", &[("completeListSize", &size), ("cursor", &cursor)], "")
+            }
             None => {}
         }
         x.close(request.verb.name());
@@ -584,7 +596,8 @@ impl Context<'_> {
 
     /// The stored document an OAI identifier names, or `idDoesNotExist`.
     fn document_for(&self, store: &SqliteStore, identifier: &str) -> Result<opis_store::StoredDocument, Failure> {
-        let unknown = || OaiError::new("idDoesNotExist", format!("{identifier} is not an identifier of this repository"));
+        let unknown =
+            || OaiError::new("idDoesNotExist", format!("{identifier} is not an identifier of this repository"));
         let prefix = format!("oai:{}:", self.settings.repository_id);
         let local = identifier.strip_prefix(&prefix).ok_or_else(unknown)?;
         let id = percent_decode(local).ok_or_else(unknown)?;
@@ -821,7 +834,9 @@ impl ListQuery {
             Some(spec) => {
                 let sets = sets(store)?;
                 if sets.is_empty() {
-                    return Err(OaiError::new("noSetHierarchy", "this repository has no collections, so no sets").into());
+                    return Err(
+                        OaiError::new("noSetHierarchy", "this repository has no collections, so no sets").into()
+                    );
                 }
                 let set = sets.into_iter().find(|s| s.spec == *spec).ok_or_else(OaiError::no_records)?;
                 Some(set.names)
@@ -840,7 +855,8 @@ struct Bound {
 
 /// Reads `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`; anything else is `badArgument`.
 fn parse_bound(s: &str, name: &str) -> Result<Bound, OaiError> {
-    let bad = || OaiError::bad_argument(format!("{name}={s:?} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDThh:mm:ssZ)"));
+    let bad =
+        || OaiError::bad_argument(format!("{name}={s:?} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDThh:mm:ssZ)"));
     let b = s.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
         let part = s.get(range)?;
@@ -849,17 +865,23 @@ fn parse_bound(s: &str, name: &str) -> Result<Bound, OaiError> {
     if !(s.len() == 10 || s.len() == 20) || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
     }
-    let (year, month, day) = (digits(0..4).ok_or_else(bad)?, digits(5..7).ok_or_else(bad)?, digits(8..10).ok_or_else(bad)?);
+    let (year, month, day) =
+        (digits(0..4).ok_or_else(bad)?, digits(5..7).ok_or_else(bad)?, digits(8..10).ok_or_else(bad)?);
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return Err(bad());
     }
     if s.len() == 10 {
-        return Ok(Bound { day_only: true, first: format!("{s}T00:00:00.000000Z"), last: format!("{s}T23:59:59.999999Z") });
+        return Ok(Bound {
+            day_only: true,
+            first: format!("{s}T00:00:00.000000Z"),
+            last: format!("{s}T23:59:59.999999Z"),
+        });
     }
     if b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
         return Err(bad());
     }
-    let (h, m, sec) = (digits(11..13).ok_or_else(bad)?, digits(14..16).ok_or_else(bad)?, digits(17..19).ok_or_else(bad)?);
+    let (h, m, sec) =
+        (digits(11..13).ok_or_else(bad)?, digits(14..16).ok_or_else(bad)?, digits(17..19).ok_or_else(bad)?);
     if h > 23 || m > 59 || sec > 59 {
         return Err(bad());
     }
@@ -869,7 +891,7 @@ fn parse_bound(s: &str, name: &str) -> Result<Bound, OaiError> {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -904,7 +926,8 @@ pub fn set_spec(name: &str) -> String {
     let out = out.trim_end_matches('-');
     if out.is_empty() {
         // FNV-1a: stable across runs and builds.
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let hash =
+            name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         format!("collection-{hash:016x}")
     } else {
         out.to_owned()
@@ -1000,7 +1023,7 @@ impl Token {
 
     fn decode(s: &str, verb: Verb, now: u64, ttl: u64) -> Result<Token, OaiError> {
         let garbled = || OaiError::bad_token("the resumption token is not one this repository issued");
-        if s.is_empty() || s.len() % 2 != 0 || s.len() > 16_384 {
+        if s.is_empty() || !s.len().is_multiple_of(2) || s.len() > 16_384 {
             return Err(garbled());
         }
         let bytes: Vec<u8> = (0..s.len())
@@ -1093,7 +1116,10 @@ mod tests {
     fn bounds_read_both_granularities_and_refuse_the_rest() {
         let day = parse_bound("1956-10-30", "from").unwrap();
         assert!(day.day_only);
-        assert_eq!((day.first.as_str(), day.last.as_str()), ("1956-10-30T00:00:00.000000Z", "1956-10-30T23:59:59.999999Z"));
+        assert_eq!(
+            (day.first.as_str(), day.last.as_str()),
+            ("1956-10-30T00:00:00.000000Z", "1956-10-30T23:59:59.999999Z")
+        );
         let sec = parse_bound("2024-02-29T23:59:59Z", "until").unwrap();
         assert_eq!(sec.last, "2024-02-29T23:59:59.999999Z");
         for bad in ["2023-02-29", "1956-13-01", "1956-10-30T24:00:00Z", "1956-10-30T12:00:00", "1956-1-30", "x"] {

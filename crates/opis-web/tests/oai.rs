@@ -250,11 +250,13 @@ async fn a_tei_record_reads_back_into_the_stored_document() {
     let (_, docs) = store_view(data());
     for id in [SEED_ID, "frus1955-57v25-d162"] {
         // The TEI element as text, out of the response, read by opis's TEI reader.
-        let req = Request::get(format!("/oai?verb=GetRecord&metadataPrefix=tei&identifier=oai:archive.example.org:{id}"))
-            .body(Body::empty())
-            .unwrap();
+        let req =
+            Request::get(format!("/oai?verb=GetRecord&metadataPrefix=tei&identifier=oai:archive.example.org:{id}"))
+                .body(Body::empty())
+                .unwrap();
         let res = opis_web::router(data()).unwrap().layer(Extension(settings())).oneshot(req).await.unwrap();
-        let text = String::from_utf8(axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+        let text =
+            String::from_utf8(axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
         let tei = &text[text.find("<TEI ").unwrap()..text.find("</TEI>").unwrap() + "</TEI>".len()];
         let read = opis_formats::tei::parse_tei(Path::new("record.xml"), tei).expect("TEI parses");
         assert_eq!(read[0], docs[id], "{id}: the harvested TEI is the stored document");
@@ -278,7 +280,8 @@ async fn sets_are_the_collections() {
     assert_eq!(sets.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(), collections);
     for (spec, name) in &sets {
         let members = docs.values().filter(|d| d.collection.as_deref() == Some(name.as_str())).count();
-        let (got, _) = harvest(data(), settings(), "ListIdentifiers", &format!("metadataPrefix=oai_dc&set={spec}")).await;
+        let (got, _) =
+            harvest(data(), settings(), "ListIdentifiers", &format!("metadataPrefix=oai_dc&set={spec}")).await;
         assert_eq!(got.len(), members, "set {spec}");
     }
     let frus = sets.iter().find(|(_, n)| n.starts_with("Foreign Relations")).expect("the FRUS volume is a set");
@@ -354,7 +357,10 @@ async fn every_protocol_error_has_its_code() {
     let short = OaiSettings { token_ttl_secs: 1, ..settings() };
     let root = oai_in(data(), short.clone(), "verb=ListIdentifiers&metadataPrefix=oai_dc").await;
     let token = root.child("ListIdentifiers").and_then(|l| l.child("resumptionToken")).map(Element::text).unwrap();
-    assert_eq!(error_code(&oai_in(data(), short.clone(), &format!("verb=ListIdentifiers&resumptionToken={token}")).await), None);
+    assert_eq!(
+        error_code(&oai_in(data(), short.clone(), &format!("verb=ListIdentifiers&resumptionToken={token}")).await),
+        None
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let root = oai_in(data(), short, &format!("verb=ListIdentifiers&resumptionToken={token}")).await;
     assert_eq!(error_code(&root).as_deref(), Some("badResumptionToken"));
@@ -384,7 +390,8 @@ async fn post_answers_as_get_does() {
         .unwrap();
     let post = send(data(), settings(), req).await;
     assert_eq!(get.child("ListIdentifiers"), post.child("ListIdentifiers"));
-    let req = Request::post("/oai").header(header::CONTENT_TYPE, "text/plain").body(Body::from("verb=Identify")).unwrap();
+    let req =
+        Request::post("/oai").header(header::CONTENT_TYPE, "text/plain").body(Body::from("verb=Identify")).unwrap();
     assert_eq!(error_code(&send(data(), settings(), req).await).as_deref(), Some("badArgument"));
 }
 
@@ -410,7 +417,12 @@ async fn a_harvest_stays_whole_while_documents_are_written() {
             d.title.push_str(" (revised)");
             d
         })
-        .chain([Document { id: "late-arrival".into(), title: "New".into(), kind: "memorandum".into(), ..Default::default() }])
+        .chain([Document {
+            id: "late-arrival".into(),
+            title: "New".into(),
+            kind: "memorandum".into(),
+            ..Default::default()
+        }])
         .collect();
     store_batches(&dir, vec![changed]);
     let (rest, _) = harvest(&dir, settings(), "ListIdentifiers", &format!("resumptionToken={token}")).await;

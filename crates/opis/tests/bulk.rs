@@ -51,7 +51,8 @@ fn source() -> &'static Path {
         let data = scratch("source").join("data");
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
         let (seed, corpora) = (shared().join("seed"), shared().join("corpora"));
-        let out = opis(&data, &["ingest", seed.to_str().unwrap(), corpora.to_str().unwrap(), fixtures.to_str().unwrap()]);
+        let out =
+            opis(&data, &["ingest", seed.to_str().unwrap(), corpora.to_str().unwrap(), fixtures.to_str().unwrap()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         data
     })
