@@ -943,7 +943,7 @@ fn datestamp(updated_at: &str) -> String {
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ`.
-pub fn format_utc(secs: u64) -> String {
+fn format_utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Howard Hinnant's days-to-civil algorithm.
