@@ -8,11 +8,14 @@
 //!   [`bare`]).
 //! - `query` times a fixed query set on the three ([`query`]).
 //! - `all` does the three and prints one Markdown summary ([`report`]).
+//! - `oai` harvests the opis side over OAI-PMH (HTTP) next to reading it from the store
+//!   ([`oai`]).
 
 mod bare;
 mod fts;
 mod generate;
 mod ingest;
+mod oai;
 mod query;
 mod report;
 
@@ -69,6 +72,12 @@ enum Cmd {
         #[arg(long, default_value_t = 20.0)]
         budget_secs: f64,
     },
+    /// A full OAI-PMH harvest of the opis data in DIR over HTTP (records per second), next to
+    /// reading the same records from the store. Page size: `OPIS_OAI_PAGE_SIZE` (default 100).
+    Oai {
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// generate + ingest + query, then one Markdown summary.
     All {
         #[arg(long)]
@@ -121,6 +130,11 @@ fn main() -> Result<()> {
             let rows = query::run(&data, runs, budget_secs)?;
             println!("`{}` · {}\n", report::command_line(), report::machine());
             print!("{}", report::query_md(&rows));
+        }
+        Cmd::Oai { data } => {
+            let r = oai::run(&data)?;
+            println!("`{}` · {}\n", report::command_line(), report::machine());
+            print!("{}", report::oai_md(&r));
         }
         Cmd::All { docs, work, shared, max_body_bytes, runs, budget_secs, one_side_at_a_time, keep_opis } => {
             std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;

@@ -180,3 +180,17 @@ pub fn goals_md(ingest: &IngestReport, rows: &[QueryRow]) -> String {
         check(ingest.opis.peak_rss < RSS_GOAL),
     )
 }
+
+/// The OAI-PMH harvest beside the store reads.
+pub fn oai_md(r: &crate::oai::OaiReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "OAI-PMH harvest of {} documents, {} records a page\n", r.documents, r.page_size);
+    let _ = writeln!(out, "| pass | records | requests | bytes | seconds | records/s |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for p in &r.passes {
+        let bytes = if p.bytes == 0 { "–".to_owned() } else { mb(p.bytes) };
+        let rate = p.records as f64 / p.secs.max(1e-9);
+        let _ = writeln!(out, "| {} | {} | {} | {bytes} | {:.2} | {rate:.0} |", p.what, p.records, p.requests, p.secs);
+    }
+    out
+}

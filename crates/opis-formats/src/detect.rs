@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::{FormatError, Result};
 use crate::input::decode;
-use crate::{akoma, frus, parlamint, record, tei, wilson, xml};
+use crate::{akoma, frus, opis_jsonl, parlamint, record, tei, wilson, xml};
 
 /// The readers opis has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,12 @@ pub enum Reader {
     AkomaNtoso,
     /// TEI written by opis itself (`opis parse --format tei`).
     Tei,
+    /// opis's own JSON Lines, one document per line (`opis export --format jsonl`).
+    OpisJsonl,
 }
 
 impl Reader {
-    pub const ALL: [Reader; 8] = [
+    pub const ALL: [Reader; 9] = [
         Reader::Record,
         Reader::WilsonCsv,
         Reader::WilsonJsonl,
@@ -42,6 +44,7 @@ impl Reader {
         Reader::ParlaMint,
         Reader::AkomaNtoso,
         Reader::Tei,
+        Reader::OpisJsonl,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Reader {
             Reader::ParlaMint => "parlamint",
             Reader::AkomaNtoso => "akoma-ntoso",
             Reader::Tei => "tei",
+            Reader::OpisJsonl => "opis-jsonl",
         }
     }
 
@@ -78,7 +82,8 @@ pub struct Parsed {
     pub diagnostics: Vec<opis_model::Diagnostic>,
 }
 
-/// Chooses a reader from decoded text: JSON by its first character and keys, CSV
+/// Chooses a reader from decoded text: JSON by its first character and keys (an opis document
+/// on the first line is opis's own JSON Lines, a Wilson Center row theirs), CSV
 /// by its header, otherwise the record layout.
 pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
     let start = text.trim_start();
@@ -87,8 +92,11 @@ pub fn detect_reader(path: &Path, text: &str) -> Result<Reader> {
     }
     if start.starts_with('{') || start.starts_with('[') {
         let first_line = start.lines().next().unwrap_or("");
-        let line_is_row =
-            matches!(serde_json::from_str::<Value>(first_line), Ok(Value::Object(ref m)) if wilson::looks_like_row(m));
+        let first = serde_json::from_str::<Value>(first_line);
+        if matches!(first, Ok(Value::Object(ref m)) if opis_jsonl::looks_like_document(m)) {
+            return Ok(Reader::OpisJsonl);
+        }
+        let line_is_row = matches!(first, Ok(Value::Object(ref m)) if wilson::looks_like_row(m));
         if line_is_row && start.lines().filter(|l| !l.trim().is_empty()).nth(1).is_some() {
             return Ok(Reader::WilsonJsonl);
         }
@@ -145,6 +153,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
         }
         Reader::AkomaNtoso => akoma::parse_akoma(path, text)?,
         Reader::Tei => tei::parse_tei(path, text)?,
+        Reader::OpisJsonl => opis_jsonl::parse_opis_jsonl(path, text)?,
     };
     if documents.is_empty() {
         return Err(FormatError::Unrecognized { path: path.to_owned(), reason: "no documents found".into() });

@@ -4,7 +4,7 @@
 //! → a reader (`record` for the plain-text Wilson Center record layout, `wilson`
 //! for the scraped CSV / JSON Lines exports and the Digital Archive API JSON,
 //! `frus`, `parlamint`, `akoma` and `tei` for XML, all over the shared [`xml`]
-//! pull parser)
+//! pull parser, and `opis_jsonl` for opis's own export)
 //! → [`extract`] (dates, archival references, citation parts, languages, body
 //! structure with speaker turns, notes, persons) → `Document`s with diagnostics.
 //!
@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod frus;
 pub mod input;
+pub mod opis_jsonl;
 pub mod parlamint;
 pub mod record;
 pub mod tei;

@@ -47,7 +47,7 @@ pub fn write_tei(doc: &Document) -> String {
         // TEI requires content in a body; an empty document says so.
         w.leaf("p", &[], "");
     }
-    let note_index = NoteIndex::new(&doc.notes);
+    let note_index = LocalIds::new(doc);
     for section in &doc.sections {
         write_section(&mut w, section, &note_index);
     }
@@ -206,7 +206,7 @@ fn write_header(w: &mut Writer, doc: &Document) {
     }
     w.close("keywords");
     w.close("textClass");
-    let speakers = speaker_names(doc);
+    let speakers = speaker_ids(doc);
     if !doc.participants.is_empty() || !speakers.is_empty() || !doc.persons.is_empty() {
         w.open("particDesc", &[]);
         for list in &doc.participants {
@@ -221,8 +221,8 @@ fn write_header(w: &mut Writer, doc: &Document) {
         }
         if !speakers.is_empty() {
             w.open("listPerson", &[("type", "speakers")]);
-            for s in &speakers {
-                w.open("person", &[("xml:id", &speaker_id(s))]);
+            for (s, id) in &speakers {
+                w.open("person", &[("xml:id", id)]);
                 w.leaf("persName", &[], s);
                 w.close("person");
             }
@@ -284,19 +284,26 @@ fn archival_parts(r: &ArchivalRef) -> [(&'static str, &Option<String>); 8] {
 }
 
 /// Where each note number's note is, for `ptr` targets.
-struct NoteIndex(Vec<u32>);
+struct LocalIds {
+    notes: Vec<u32>,
+    speakers: std::collections::HashMap<String, String>,
+}
 
-impl NoteIndex {
-    fn new(notes: &[Note]) -> Self {
-        NoteIndex(notes.iter().map(|n| n.n).collect())
+impl LocalIds {
+    fn new(doc: &Document) -> Self {
+        LocalIds { notes: doc.notes.iter().map(|n| n.n).collect(), speakers: speaker_ids(doc).into_iter().collect() }
     }
 
     fn target(&self, n: u32) -> Option<String> {
-        self.0.iter().position(|&x| x == n).map(|i| format!("#note-{}", i + 1))
+        self.notes.iter().position(|&x| x == n).map(|i| format!("#note-{}", i + 1))
+    }
+
+    fn speaker(&self, name: &str) -> String {
+        self.speakers.get(name).cloned().unwrap_or_else(|| format!("speaker-{}", slug(name)))
     }
 }
 
-fn write_anchors(w: &mut Writer, numbers: &[u32], index: &NoteIndex) {
+fn write_anchors(w: &mut Writer, numbers: &[u32], index: &LocalIds) {
     for &n in numbers {
         let ns = n.to_string();
         match index.target(n) {
@@ -306,7 +313,7 @@ fn write_anchors(w: &mut Writer, numbers: &[u32], index: &NoteIndex) {
     }
 }
 
-fn write_section(w: &mut Writer, section: &Section, index: &NoteIndex) {
+fn write_section(w: &mut Writer, section: &Section, index: &LocalIds) {
     let kind = if section.heading.is_some() { "section" } else { "preamble" };
     w.open("div", &[("type", kind)]);
     if let Some(h) = &section.heading {
@@ -392,7 +399,7 @@ fn write_annotations(w: &mut Writer, annotations: &[Annotation], inline: bool) {
     }
 }
 
-fn write_block(w: &mut Writer, b: &Block, index: &NoteIndex) {
+fn write_block(w: &mut Writer, b: &Block, index: &LocalIds) {
     let mut attrs = block_attrs(b);
     match b.kind {
         BlockKind::Paragraph | BlockKind::Participants | BlockKind::ListItem => {
@@ -406,7 +413,7 @@ fn write_block(w: &mut Writer, b: &Block, index: &NoteIndex) {
             w.inline_close("p");
         }
         BlockKind::Turn => {
-            let who: Vec<String> = b.speakers.iter().map(|s| format!("#{}", speaker_id(s))).collect();
+            let who: Vec<String> = b.speakers.iter().map(|s| format!("#{}", index.speaker(s))).collect();
             if !who.is_empty() {
                 attrs.push(("who", who.join(" ")));
             }
@@ -485,8 +492,23 @@ fn speaker_names(doc: &Document) -> Vec<String> {
     out
 }
 
-fn speaker_id(name: &str) -> String {
-    format!("speaker-{}", slug(name))
+/// Every distinct speaker with its `xml:id`: `speaker-` and the name's slug, and `-2`, `-3`, …
+/// for names whose slugs coincide ("Mr. Perkins" and "MR. PERKINS"), since ids must be unique.
+fn speaker_ids(doc: &Document) -> Vec<(String, String)> {
+    let mut used = std::collections::HashSet::new();
+    speaker_names(doc)
+        .into_iter()
+        .map(|name| {
+            let stem = format!("speaker-{}", slug(&name));
+            let mut id = stem.clone();
+            let mut n = 1;
+            while !used.insert(id.clone()) {
+                n += 1;
+                id = format!("{stem}-{n}");
+            }
+            (name, id)
+        })
+        .collect()
 }
 
 /// A small indenting XML writer: structure on its own lines, text kept exact.

@@ -16,6 +16,7 @@
 //!   stay current and to catch up after a crash.
 
 mod catalog;
+pub mod listing;
 mod migrations;
 mod sqlite;
 mod time;

@@ -90,6 +90,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE turns DROP COLUMN text;
     "#,
+    // 3: harvesting pages by (updated_at, id); previous/next walks a collection by date.
+    r#"
+    CREATE INDEX documents_updated ON documents (updated_at, id);
+    CREATE INDEX documents_collection_date ON documents (collection, date_from, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -159,8 +159,10 @@ fn insert_ref(tx: &rusqlite::Transaction<'_>, doc_id: &str, note: Option<u32>, r
 
 impl Store for SqliteStore {
     fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
-        let now = time::now_rfc3339();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Taken with the write lock held, so that commits are in `updated_at` order whatever
+        // the writers (harvesters page by it).
+        let now = time::now_rfc3339();
         let mut outcomes = Vec::with_capacity(batch.len());
         let (mut first, mut last) = (None, None);
         for (doc, prov) in batch {

@@ -19,6 +19,7 @@ mod assets;
 mod cite;
 pub mod error;
 mod layout;
+pub mod oai;
 mod pages;
 mod reading;
 
@@ -104,6 +105,7 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/archive", get(pages::archives))
         .route("/archive/{*path}", get(pages::archive))
         .route("/timeline", get(pages::timeline))
+        .route("/oai", get(oai::get).post(oai::post))
         .route("/static/opis.css", get(assets::css))
         .route("/static/opis.js", get(assets::js))
         .nest("/api", api::routes())

@@ -1,6 +1,7 @@
 //! The `opis` command line. A thin layer: it parses arguments, calls the library
 //! crates (formats, store, index), and prints.
 
+mod export;
 mod ingest;
 mod outline;
 
@@ -98,6 +99,17 @@ enum Command {
     List {
         #[arg(long)]
         json: bool,
+    },
+    /// Write the current documents (or those a search query matches) as opis JSON Lines (one
+    /// file, read back by `opis ingest`) or TEI P5 (one file per document).
+    Export {
+        #[arg(long, value_enum)]
+        format: export::ExportFormat,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// A search query, as `opis search` takes it; without one, every document.
+        query: Option<String>,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -364,6 +376,12 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "{line}").map_err(|e| opis_store::StoreError::Io { path: "stdout".into(), source: e })
             })?;
             out.flush()?;
+            Ok(())
+        }
+        Command::Export { format, out, query } => {
+            let store = open_store(&data)?;
+            let n = export::run(&data, &store, format, &out, query.as_deref())?;
+            eprintln!("exported {n} document(s) to {}", out.display());
             Ok(())
         }
         Command::Reindex => {
