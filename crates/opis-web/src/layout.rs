@@ -17,6 +17,7 @@ pub(crate) fn page(title: &str, query: Option<&str>, body: Markup) -> Markup {
                 meta name="color-scheme" content="light dark";
                 title { (title) " — opis" }
                 link rel="stylesheet" href="/static/opis.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
                 script src="/static/opis.js" defer {}
             }
             body {

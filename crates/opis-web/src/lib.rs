@@ -95,6 +95,8 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/timeline", get(pages::timeline))
         .route("/static/opis.css", get(assets::css))
         .route("/static/opis.js", get(assets::js))
+        .route("/static/favicon.svg", get(assets::icon))
+        .route("/favicon.ico", get(assets::icon))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(log_and_secure))
         .with_state(state))

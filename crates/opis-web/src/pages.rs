@@ -605,20 +605,6 @@ fn person_page(name: &str, v: &PersonView) -> Markup {
             a href=(search_url(&format!("speaker:{}", quoted(name)))) { "Search these turns" } " · "
             a href=(search_url(&format!("person:{}", quoted(name)))) { "documents naming " (name) }
         }
-        @if !v.co_attendance.is_empty() {
-            section aria-labelledby="together-h" {
-                h2 #together-h { "Most often in the room with" }
-                p.n { "From the attendance lists of the sessions above: how many of them each person shared." }
-                ol.together {
-                    @for (other, n) in v.co_attendance.iter().take(CO_ATTENDANTS_SHOWN) {
-                        li { a href=(person_url(other)) { (other) } " " span.n data-sessions=(n) { (plural(*n, "session", "sessions")) } }
-                    }
-                }
-                @if v.co_attendance.len() > CO_ATTENDANTS_SHOWN {
-                    p.n { "and " (v.co_attendance.len() - CO_ATTENDANTS_SHOWN) " more." }
-                }
-            }
-        }
         @if !v.attended.is_empty() {
             section aria-labelledby="attended-h" {
                 h2 #attended-h { "Sessions attended" }
@@ -630,6 +616,20 @@ fn person_page(name: &str, v: &PersonView) -> Markup {
                             " " span.n { "(" (lists) ")" }
                         }
                     }
+                }
+            }
+        }
+        @if !v.co_attendance.is_empty() {
+            section aria-labelledby="together-h" {
+                h2 #together-h { "Most often in the room with" }
+                p.n { "From the attendance lists of the sessions above: how many of them each person shared." }
+                ol.together {
+                    @for (other, n) in v.co_attendance.iter().take(CO_ATTENDANTS_SHOWN) {
+                        li { a href=(person_url(other)) { (other) } " " span.n data-sessions=(n) { (plural(*n, "session", "sessions")) } }
+                    }
+                }
+                @if v.co_attendance.len() > CO_ATTENDANTS_SHOWN {
+                    p.n { "and " (v.co_attendance.len() - CO_ATTENDANTS_SHOWN) " more." }
                 }
             }
         }

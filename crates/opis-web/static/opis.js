@@ -105,6 +105,9 @@
       sidenotes.appendChild(note);
     });
     article.appendChild(sidenotes);
+    // A side note shows whole while it holds the focus; the ones below make room.
+    sidenotes.addEventListener("focusin", function () { layoutSidenotes(); });
+    sidenotes.addEventListener("focusout", function () { window.setTimeout(layoutSidenotes, 0); });
   }
 
   // Sets each side note at the height of its marker, pushed down past the one before.
@@ -196,6 +199,7 @@
         e.preventDefault();
         Array.prototype.forEach.call(sidenotes.querySelectorAll(".active"), function (el) { el.classList.remove("active"); });
         note.classList.add("active");
+        layoutSidenotes();
         note.focus({ preventScroll: true });
         note.scrollIntoView({ block: "nearest" });
       } else if (!wide.matches) {
