@@ -159,6 +159,7 @@ try {
     if (!text.startsWith(n.start.replace(/\s+/g, " ").slice(0, 30))) check(false, `note ${n.n} text`, text.slice(0, 60));
   }
   await page.screenshot({ path: path.join(SHOTS, "reading-1280.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, "reading-1280-top.png") });
 
   // Marker 8: its note beside the text, and back.
   await page.click("#marker-8");
@@ -270,17 +271,26 @@ try {
   watch(small, "phone");
   await small.goto(`${BASE}/doc/${seed.id}`);
   await small.screenshot({ path: path.join(SHOTS, "reading-390.png"), fullPage: true });
+  await small.screenshot({ path: path.join(SHOTS, "reading-390-top.png") });
   check(!(await small.isVisible("#sidenote-8")), "no side notes at phone width");
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, "the reading view fits the phone's width", overflow);
   await small.click("#marker-8");
   check(await small.isVisible(".note-popover"), "tapping marker 8 opens a popover");
   check((await small.textContent(".note-popover")).includes(seed.notes[7].start.slice(0, 30)), "the popover holds note 8");
+  const uncovered = await small.evaluate(() => {
+    const m = document.getElementById("marker-8").getBoundingClientRect();
+    const p = document.querySelector(".note-popover").getBoundingClientRect();
+    return m.top >= 0 && m.bottom <= p.top;
+  });
+  check(uncovered, "marker 8 stays in sight above the popover");
   await small.screenshot({ path: path.join(SHOTS, "reading-390-note8.png") });
   await small.click(".note-popover a.back-to-text");
   check(!(await small.isVisible(".note-popover")) && (await focusedId(small)) === "marker-8", "the popover's link back returns to marker 8");
+  await small.goto(`${BASE}/person/Zhukov`);
+  await small.screenshot({ path: path.join(SHOTS, "person-390.png") });
   await small.goto(`${BASE}/search?q=Hungary`);
-  await small.screenshot({ path: path.join(SHOTS, "search-390.png"), fullPage: true });
+  await small.screenshot({ path: path.join(SHOTS, "search-390.png") });
 
   // Without JavaScript the notes list works both ways.
   const plain = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });

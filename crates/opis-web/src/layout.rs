@@ -78,9 +78,9 @@ pub(crate) fn search_form(query: &str, id: &str, controls: Option<SearchControls
                 fieldset.dates {
                     legend { "Dated between" }
                     label for="from" { "From" }
-                    input type="date" id="from" name="from" value=(c.from) min="0001-01-01" max="9999-12-31";
+                    input type="date" id="from" name="from" value=(c.from);
                     label for="to" { "to" }
-                    input type="date" id="to" name="to" value=(c.to) min="0001-01-01" max="9999-12-31";
+                    input type="date" id="to" name="to" value=(c.to);
                 }
             }
         }

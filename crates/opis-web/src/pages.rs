@@ -982,9 +982,9 @@ fn chart(q: &str, bars: &[Bar], label: &str) -> Markup {
     let plot_w = w - left - 8.0;
     let plot_h = h - top - bottom;
     let slot = plot_w / n as f64;
-    let bar = if slot >= 3.0 { slot * 0.8 } else { slot.max(0.5) };
+    let bar = if slot >= 3.0 { slot * 0.8 } else { slot.max(1.5) };
     html! {
-        svg viewBox=(format!("0 0 {w} {h}")) role="group" aria-label=(label) {
+        svg viewBox=(format!("0 0 {w} {h}")) aria-label=(label) {
             line.axis x1=(left) y1=(top + plot_h) x2=(w - 8.0) y2=(top + plot_h) {}
             text.tick x=(left - 6.0) y=(top + 4.0) text-anchor="end" { (max) }
             text.tick x=(left - 6.0) y=(top + plot_h) text-anchor="end" { "0" }

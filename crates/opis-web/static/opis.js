@@ -186,7 +186,11 @@
     popover.appendChild(foot);
     popover.hidden = false;
     popoverMarker = marker;
-    popover.focus();
+    popover.focus({ preventScroll: true });
+    // Keep the marker in sight above the popover.
+    var gap = marker.getBoundingClientRect().bottom - popover.getBoundingClientRect().top + 24;
+    if (gap > 0) window.scrollBy(0, gap);
+    else if (marker.getBoundingClientRect().top < 0) marker.scrollIntoView({ block: "center" });
     return true;
   }
 
