@@ -77,10 +77,14 @@ pub(crate) fn search_form(query: &str, id: &str, controls: Option<SearchControls
             @if let Some(c) = &controls {
                 fieldset.dates {
                     legend { "Dated between" }
-                    label for="from" { "From" }
-                    input type="date" id="from" name="from" value=(c.from);
-                    label for="to" { "to" }
-                    input type="date" id="to" name="to" value=(c.to);
+                    span.end {
+                        label for="from" { "From" }
+                        input type="date" id="from" name="from" value=(c.from);
+                    }
+                    span.end {
+                        label for="to" { "to" }
+                        input type="date" id="to" name="to" value=(c.to);
+                    }
                 }
             }
         }

@@ -262,12 +262,16 @@ pub(crate) async fn search(State(state): State<Shared>, Query(p): Query<SearchPa
         _ => "relevance".to_owned(),
     };
     if p.from.is_some() || p.to.is_some() {
+        // The search page shows its range in the inputs, not in the text box, so the inputs
+        // replace any range of the query; empty inputs leave a range typed in the box alone.
         let (from, to) = (iso_day(p.from.as_deref()), iso_day(p.to.as_deref()));
-        let mut rest = q.clone();
-        while let Some((_, _, without)) = date_range(&rest) {
-            rest = without;
+        let mut q = q.clone();
+        if !from.is_empty() || !to.is_empty() {
+            while let Some((_, _, without)) = date_range(&q) {
+                q = without;
+            }
+            q = with_clause(&q, &format!("date:{from}..{to}"));
         }
-        let q = if from.is_empty() && to.is_empty() { rest } else { with_clause(&rest, &format!("date:{from}..{to}")) };
         return Ok(Redirect::to(&search_page_url(&q, &sort, 1)).into_response());
     }
     let max_page = MAX_OFFSET / PAGE_SIZE + 1;

@@ -482,9 +482,14 @@ async fn the_date_range_control_narrows_with_a_date_filter_that_round_trips() {
         assert!(date.to.as_str() >= "1956-11-01" && date.from.as_str() <= "1956-11-30", "{} {date:?}", d.id);
     }
     assert!(get("/search?q=Hungary").await.1.contains(&format!("href=\"/doc/{SEED_ID}\"")));
-    // Emptying both ends removes the range.
-    let (status, location, _) = get_with_location("/search?q=Hungary%20date%3A1956-11-01..1956-11-30&from=&to=").await;
+    // Emptying both ends removes the range (the page's text box does not hold it); a range
+    // typed in the box with the inputs empty stays; one typed with the inputs set gives way.
+    let (status, location, _) = get_with_location("/search?q=Hungary&from=&to=").await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/search?q=Hungary")));
+    let (_, location, _) = get_with_location("/search?q=Hungary%20date%3A1956..1957&from=&to=").await;
+    assert_eq!(location.as_deref(), Some("/search?q=Hungary%20date%3A1956..1957"));
+    let (_, location, _) = get_with_location("/search?q=Hungary%20date%3A1956..1957&from=1956-11-04&to=").await;
+    assert_eq!(location.as_deref(), Some("/search?q=Hungary%20date%3A1956-11-04.."));
     // An open end stays open; a month range fills the inputs with its first and last days.
     let (_, location, _) = get_with_location("/search?q=&from=1956-11-04&to=").await;
     assert_eq!(location.as_deref(), Some("/search?q=date%3A1956-11-04.."));
