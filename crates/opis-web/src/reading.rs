@@ -41,7 +41,8 @@ pub(crate) async fn document(State(state): State<Shared>, Path(id): Path<String>
                     present.insert(t);
                 }
             }
-            let neighbours = st.neighbours(&doc.id)?;
+            // Only a document in a collection has neighbours (the query opens a connection).
+            let neighbours = if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
             Ok((doc, present, neighbours))
         })
     })
