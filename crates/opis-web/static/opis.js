@@ -84,8 +84,9 @@
       seen[n] = true;
       var content = noteContent(n);
       if (!content) return;
-      var note = document.createElement("aside");
+      var note = document.createElement("div");
       note.className = "sidenote";
+      note.setAttribute("role", "note");
       note.id = "sidenote-" + n;
       note.tabIndex = -1;
       note.setAttribute("aria-label", "Note " + n);
