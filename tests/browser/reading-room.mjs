@@ -93,7 +93,11 @@ function watch(page, label) {
   page.on("pageerror", (e) => problems.push(`${label}: page error: ${e.message}`));
   page.on("dialog", (d) => { problems.push(`${label}: a dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
   page.on("requestfailed", (r) => {
-    if (!/\/cite\.(bib|ris|json)$/.test(r.url())) problems.push(`${label}: request failed: ${r.url()} ${r.failure()?.errorText}`);
+    // A request cancelled by leaving the page (net::ERR_ABORTED) has not failed.
+    const error = r.failure()?.errorText ?? "";
+    if (!/\/cite\.(bib|ris|json)$/.test(r.url()) && error !== "net::ERR_ABORTED") {
+      problems.push(`${label}: request failed: ${r.url()} ${error}`);
+    }
   });
   page.on("response", (r) => {
     const url = r.url();
@@ -228,6 +232,17 @@ try {
     void before;
   }
 
+  // j / k move between hits.
+  await page.goto(`${BASE}/search?q=Hungary`);
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
+  const current = await page.evaluate(() => {
+    const hits = [...document.querySelectorAll("[data-hit]")];
+    return { at: hits.findIndex((h) => h.classList.contains("current")), focused: hits[0].contains(document.activeElement) };
+  });
+  check(current.at === 0 && current.focused, "j, j, k comes back to the first hit and focuses its link", current);
+
   // The date-range control narrows and round-trips.
   await page.goto(`${BASE}/search?q=Hungary`);
   await page.fill("#from", "1956-11-01");
@@ -242,6 +257,16 @@ try {
   await Promise.all([page.waitForURL("**/archive/TsKhSD/3"), page.click('a[href="/archive/TsKhSD/3"]')]);
   await Promise.all([page.waitForURL("**/archive/TsKhSD/3/12"), page.click('a[href="/archive/TsKhSD/3/12"]')]);
   check((await page.locator(`a[href="/doc/${seed.id}"]`).count()) >= 1, "the archive page of TsKhSD F. 3 Op. 12 lists the seed");
+
+  // Previous and next within a FRUS volume: following "next" and then "previous" comes back.
+  await page.goto(`${BASE}/doc/frus1955-57v25-d162`);
+  const next = await page.getAttribute('nav.docnav a[rel="next"]', "href");
+  check(!!next, "a FRUS document links the next one in its volume", next);
+  if (next) {
+    await Promise.all([page.waitForURL(`**${next}`), page.click('nav.docnav a[rel="next"]')]);
+    await Promise.all([page.waitForURL("**/doc/frus1955-57v25-d162"), page.click('nav.docnav a[rel="prev"]')]);
+    check(true, "next, then previous, returns to the document");
+  }
 
   // The timeline.
   await page.goto(`${BASE}/timeline`);
