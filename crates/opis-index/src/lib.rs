@@ -194,7 +194,8 @@ pub struct SearchResults {
     pub total: u64,
     pub hits: Vec<Hit>,
     /// Facet name → value → count; empty unless asked for. Document facets (kind, language,
-    /// collection, year, person, archive) count documents, the speaker facet counts turns.
+    /// collection, year, month (YYYY-MM of the date's start), person, archive) count documents, the
+    /// speaker facet counts turns.
     /// Left out of the JSON when empty (facets not asked for).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,

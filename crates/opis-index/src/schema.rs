@@ -25,7 +25,7 @@ use crate::tokenizers;
 
 /// Bumped whenever the schema or the analysis changes; an index built by another version is
 /// rebuilt on the next sync.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Entry kinds (the `entry` field).
 pub const ENTRY_DOC: u64 = 0;
@@ -385,6 +385,7 @@ pub fn entries(d: &Document, version: u32, f: &Fields) -> Vec<Entry> {
         && let Some(day) = day_number(&date.from).or_else(|| day_number(&date.to))
     {
         facets.insert(facet("year", &(day / 10000).to_string()));
+        facets.insert(facet("month", &format!("{}-{:02}", day / 10000, day / 100 % 100)));
     }
     for p in &d.persons {
         facets.insert(facet("person", &p.name));

@@ -17,6 +17,7 @@
 
 mod catalog;
 pub mod listing;
+pub mod browse;
 mod migrations;
 mod sqlite;
 mod time;

@@ -254,20 +254,6 @@ pub(crate) fn head(doc: &Document, headers: &HeaderMap) -> Markup {
     }
 }
 
-/// The downloads of a document's citation, for the citation box of the reading view.
-pub(crate) fn downloads(id: &str) -> Markup {
-    let base = format!("/doc/{}", enc(id));
-    html! {
-        p.cite-downloads {
-            "Download the citation: "
-            a href=(format!("{base}/cite.bib")) download { "BibTeX" } ", "
-            a href=(format!("{base}/cite.ris")) download { "RIS" } ", "
-            a href=(format!("{base}/cite.json")) download { "CSL-JSON" } ", "
-            a href=(format!("{base}/cite.txt")) download { "Chicago note" }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ pub(crate) fn page_with_head(title: &str, query: Option<&str>, head: Markup, bod
                 meta name="color-scheme" content="light dark";
                 title { (title) " — opis" }
                 link rel="stylesheet" href="/static/opis.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
                 script src="/static/opis.js" defer {}
                 (head)
             }
@@ -56,22 +57,42 @@ pub(crate) fn page_with_head(title: &str, query: Option<&str>, head: Markup, bod
     }
 }
 
-/// The search form; `sort` adds the sort control (search page only).
-pub(crate) fn search_form(query: &str, id: &str, sort: Option<&str>) -> Markup {
+/// The search page's extra controls: the order of results and a date range (ISO days, or empty).
+pub(crate) struct SearchControls<'a> {
+    pub sort: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+/// The search form; `controls` adds the sort and date-range controls (search page only).
+pub(crate) fn search_form(query: &str, id: &str, controls: Option<SearchControls<'_>>) -> Markup {
     html! {
         form.search role="search" action="/search" method="get" {
             label.visually-hidden for=(id) { "Search the collection" }
             input type="search" id=(id) name="q" value=(query) placeholder="Search: Zhukov, \"Pancha Shila\", speaker:Molotov"
                 autocomplete="off" spellcheck="false" data-search;
-            @if let Some(sort) = sort {
+            @if let Some(c) = &controls {
                 label.visually-hidden for="sort" { "Order results by" }
                 select #sort name="sort" {
-                    option value="relevance" selected[sort == "relevance"] { "Best match" }
-                    option value="date" selected[sort == "date"] { "Oldest first" }
-                    option value="-date" selected[sort == "-date"] { "Newest first" }
+                    option value="relevance" selected[c.sort == "relevance"] { "Best match" }
+                    option value="date" selected[c.sort == "date"] { "Oldest first" }
+                    option value="-date" selected[c.sort == "-date"] { "Newest first" }
                 }
             }
             button type="submit" { "Search" }
+            @if let Some(c) = &controls {
+                fieldset.dates {
+                    legend { "Dated between" }
+                    span.end {
+                        label for="from" { "From" }
+                        input type="date" id="from" name="from" value=(c.from);
+                    }
+                    span.end {
+                        label for="to" { "to" }
+                        input type="date" id="to" name="to" value=(c.to);
+                    }
+                }
+            }
         }
     }
 }

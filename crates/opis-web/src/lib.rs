@@ -108,6 +108,8 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/oai", get(oai::get).post(oai::post))
         .route("/static/opis.css", get(assets::css))
         .route("/static/opis.js", get(assets::js))
+        .route("/static/favicon.svg", get(assets::icon))
+        .route("/favicon.ico", get(assets::icon))
         .nest("/api", api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(log_and_secure))

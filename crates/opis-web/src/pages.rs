@@ -4,14 +4,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use opis_index::{Hit, MAX_LIMIT, MAX_OFFSET, SearchOptions, SearchResults, Sort};
 use opis_store::Store;
 use serde::Deserialize;
 
 use crate::layout::{
-    archive_segment, doc_url, enc, first_chars, fmt_date, page, person_url, plural, quoted, search_form, search_url,
-    snippet,
+    SearchControls, archive_segment, doc_url, enc, first_chars, fmt_date, page, person_url, plural, quoted,
+    search_form, search_url, snippet,
 };
 use crate::{AppState, Shared, WebError, blocking};
 
@@ -180,7 +181,7 @@ pub(crate) async fn home(State(state): State<Shared>) -> Result<Markup, WebError
             ul.entry-points {
                 li { a href="/people" { "People" } " — everyone who speaks or is named, with every turn they took." }
                 li { a href="/archive" { "Archives" } " — browse by archive, fond, opis and file." }
-                li { a href="/timeline" { "Timeline" } " — documents year by year." }
+                li { a href="/timeline" { "Timeline" } " — documents month by month." }
             }
         }
     };
@@ -195,6 +196,44 @@ pub(crate) struct SearchParams {
     q: Option<String>,
     page: Option<String>,
     sort: Option<String>,
+    /// The date-range control: first and last day (ISO). When either is sent, the query's date
+    /// range is replaced by `date:FROM..TO` and the browser is sent to that query's URL.
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A date the date-range control sent, kept to the characters of an ISO date.
+fn iso_day(s: Option<&str>) -> String {
+    s.unwrap_or_default().trim().chars().filter(|c| c.is_ascii_digit() || *c == '-').take(10).collect()
+}
+
+/// The first date-range filter (`date:A..B`, `date:A..`, `date:..B`) of a query: (from, to, the
+/// query without it).
+fn date_range(query: &str) -> Option<(String, String, String)> {
+    filters(query).into_iter().find_map(|(field, value, without)| {
+        let (a, b) = value.split_once("..").filter(|_| field == "date")?;
+        Some((a.trim().to_owned(), b.trim().to_owned(), without))
+    })
+}
+
+/// A year, month or day as the ISO day that starts (or, with `end`, ends) it, for a date input.
+fn as_day(partial: &str, end: bool) -> String {
+    let parts: Vec<&str> = partial.split('-').collect();
+    let num = |s: &str| s.parse::<u32>().ok();
+    match parts[..] {
+        [y] if y.len() == 4 && num(y).is_some() => format!("{y}-{}", if end { "12-31" } else { "01-01" }),
+        [y, m] if y.len() == 4 && num(y).is_some() && matches!(num(m), Some(1..=12)) => {
+            let (year, month) = (num(y).unwrap_or(0), num(m).unwrap_or(1));
+            let last = match month {
+                2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            format!("{y}-{month:02}-{:02}", if end { last } else { 1 })
+        }
+        _ => partial.to_owned(),
+    }
 }
 
 fn sort_of(s: &str) -> Sort {
@@ -216,19 +255,32 @@ fn search_page_url(q: &str, sort: &str, page: usize) -> String {
     url
 }
 
-pub(crate) async fn search(State(state): State<Shared>, Query(p): Query<SearchParams>) -> Result<Markup, WebError> {
+pub(crate) async fn search(State(state): State<Shared>, Query(p): Query<SearchParams>) -> Result<Response, WebError> {
     let q = p.q.unwrap_or_default();
     let sort = match p.sort.as_deref() {
         Some(s @ ("date" | "-date")) => s.to_owned(),
         _ => "relevance".to_owned(),
     };
+    if p.from.is_some() || p.to.is_some() {
+        // The search page shows its range in the inputs, not in the text box, so the inputs
+        // replace any range of the query; empty inputs leave a range typed in the box alone.
+        let (from, to) = (iso_day(p.from.as_deref()), iso_day(p.to.as_deref()));
+        let mut q = q.clone();
+        if !from.is_empty() || !to.is_empty() {
+            while let Some((_, _, without)) = date_range(&q) {
+                q = without;
+            }
+            q = with_clause(&q, &format!("date:{from}..{to}"));
+        }
+        return Ok(Redirect::to(&search_page_url(&q, &sort, 1)).into_response());
+    }
     let max_page = MAX_OFFSET / PAGE_SIZE + 1;
     let page_no = p.page.and_then(|s| s.trim().parse::<usize>().ok()).unwrap_or(1).clamp(1, max_page);
     let opts =
         SearchOptions { limit: PAGE_SIZE, offset: (page_no - 1) * PAGE_SIZE, sort: sort_of(&sort), facets: true };
     let query = q.clone();
     let results = blocking(&state, move |s| search_all(s, &query, opts)).await?;
-    Ok(search_page(&q, &sort, page_no, &results))
+    Ok(search_page(&q, &sort, page_no, &results).into_response())
 }
 
 fn hit_heading(hit: &Hit) -> Markup {
@@ -250,9 +302,17 @@ fn search_page(q: &str, sort: &str, page_no: usize, r: &SearchResults) -> Markup
     let pages = (r.total as usize).div_ceil(PAGE_SIZE).min(MAX_OFFSET / PAGE_SIZE + 1);
     let first = (page_no - 1) * PAGE_SIZE + 1;
     let title = if q.trim().is_empty() { "Search".to_owned() } else { format!("{q} — search") };
+    // The date range lives in its own inputs; the text box holds the rest of the query.
+    let (from, to, rest) = match date_range(q) {
+        Some((a, b, without)) => (as_day(&a, false), as_day(&b, true), without),
+        None => (String::new(), String::new(), q.to_owned()),
+    };
+    // Document facets count documents; the rest of the total are turns.
+    let documents: u64 = r.facets.get("kind").map(|k| k.values().sum()).unwrap_or(r.total).min(r.total);
+    let turns = r.total - documents;
     let body = html! {
         h1.visually-hidden { "Search" }
-        (search_form(q, "q", Some(sort)))
+        (search_form(&rest, "q", Some(SearchControls { sort, from: &from, to: &to })))
         @if !active.is_empty() {
             div.filters aria-label="Filters in the query" role="group" {
                 @for (field, value, without) in &active {
@@ -268,6 +328,15 @@ fn search_page(q: &str, sort: &str, page_no: usize, r: &SearchResults) -> Markup
                     @if r.total == 0 { "No matches" }
                     @else if r.hits.is_empty() { (plural(r.total, "match", "matches")) " — this page is past the last" }
                     @else { (plural(r.total, "match", "matches")) @if pages > 1 { ", " (first) "–" (first + r.hits.len() - 1) " shown" } }
+                    @if r.total > 0 {
+                        span.split {
+                            " — " span #count-documents data-n=(documents) { (plural(documents, "document", "documents")) }
+                            @if turns > 0 { ", " span #count-turns data-n=(turns) { (plural(turns, "speaker turn", "speaker turns")) } }
+                        }
+                    }
+                }
+                @if r.total > 0 {
+                    p.aside-links { a href=(format!("/timeline?q={}", enc(q))) { "These results on the timeline" } }
                 }
                 @if r.total == 0 && !q.trim().is_empty() {
                     p.hint { "Nothing matched. Names are matched across spellings; try fewer words, or remove a filter." }
@@ -373,7 +442,7 @@ pub(crate) fn bad_query_page(query: &str, message: &str, position: usize) -> Mar
     let line: String = query.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let body = html! {
         h1.visually-hidden { "Search" }
-        (search_form(query, "q", Some("relevance")))
+        (search_form(query, "q", Some(SearchControls { sort: "relevance", from: "", to: "" })))
         div.error role="alert" {
             h2 { "The query could not be read" }
             p { (message) " at column " (position + 1) "." }
@@ -425,11 +494,20 @@ struct PersonView {
     attended: Vec<(String, String, Option<opis_model::DocDate>, String)>,
     named_in: u64,
     variants: BTreeSet<String>,
+    /// Who else stood in the same attendance lists, with the number of sessions shared, most first.
+    co_attendance: Vec<(String, u64)>,
+}
+
+/// Co-attendants shown on a person's page.
+const CO_ATTENDANTS_SHOWN: usize = 24;
+
+/// A name compared loosely: trimmed, without a final full stop, lower case.
+fn name_key(s: &str) -> String {
+    s.trim().trim_end_matches('.').to_lowercase()
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
-    norm(a) == norm(b)
+    name_key(a) == name_key(b)
 }
 
 pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>) -> Result<Markup, WebError> {
@@ -452,6 +530,8 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
             search_all(s, &named_q, SearchOptions { limit: 200, offset: 0, sort: Sort::DateAsc, facets: false })?;
         let mut attended = Vec::new();
         let mut variants = BTreeSet::new();
+        // Normalized name -> (the spelling first seen, sessions shared).
+        let mut together: BTreeMap<String, (String, u64)> = BTreeMap::new();
         s.with_store(|st| {
             let mut seen = BTreeSet::new();
             for hit in named.hits.iter().filter(|h| seen.insert(h.id.clone())) {
@@ -470,12 +550,18 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
                         variants.insert(p.name.clone());
                     }
                 }
-                let lists: Vec<&str> = d
+                let present: Vec<&opis_model::Participants> = d
                     .participants
                     .iter()
                     .filter(|l| l.names.iter().any(|n| forms.iter().any(|f| same_name(n, f))))
-                    .map(|l| l.label.as_str())
                     .collect();
+                let lists: Vec<&str> = present.iter().map(|l| l.label.as_str()).collect();
+                let mut others = BTreeSet::new();
+                for n in present.iter().flat_map(|l| l.names.iter()) {
+                    if !n.trim().is_empty() && !forms.iter().any(|f| same_name(n, f)) && others.insert(name_key(n)) {
+                        together.entry(name_key(n)).or_insert_with(|| (n.trim().to_owned(), 0)).1 += 1;
+                    }
+                }
                 if !lists.is_empty() {
                     attended.push((d.id.clone(), d.title.clone(), d.date.clone(), lists.join("; ")));
                 }
@@ -485,7 +571,16 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
         if turns.is_empty() && named.total == 0 {
             return Err(WebError::NotFound(format!("person {who:?}")));
         }
-        Ok(PersonView { total_turns: turns.len() as u64, turns, attended, named_in: named.total, variants })
+        let mut co_attendance: Vec<(String, u64)> = together.into_values().collect();
+        co_attendance.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(PersonView {
+            total_turns: turns.len() as u64,
+            turns,
+            attended,
+            named_in: named.total,
+            variants,
+            co_attendance,
+        })
     })
     .await?;
     Ok(person_page(&name, &view))
@@ -504,11 +599,13 @@ fn person_page(name: &str, v: &PersonView) -> Markup {
         @if !v.variants.is_empty() {
             p.variants { "Also written: " @for (i, var) in v.variants.iter().enumerate() { @if i > 0 { ", " } span lang="" { (var) } } }
         }
+        dl.counts {
+            div { dt { "Sessions attended" } dd #count-sessions { (v.attended.len()) } }
+            div { dt { "Turns spoken" } dd #count-turns { (v.total_turns) } }
+            div { dt { "Documents with turns" } dd { (by_doc.len()) } }
+            div { dt { "Documents naming" } dd { (v.named_in) } }
+        }
         p.lede {
-            (plural(v.total_turns, "turn", "turns")) " in " (plural(by_doc.len() as u64, "document", "documents"))
-            "; named in " (plural(v.named_in, "document", "documents"))
-            @if !v.attended.is_empty() { "; listed as present at " (plural(v.attended.len() as u64, "session", "sessions")) }
-            ". "
             a href=(search_url(&format!("speaker:{}", quoted(name)))) { "Search these turns" } " · "
             a href=(search_url(&format!("person:{}", quoted(name)))) { "documents naming " (name) }
         }
@@ -523,6 +620,20 @@ fn person_page(name: &str, v: &PersonView) -> Markup {
                             " " span.n { "(" (lists) ")" }
                         }
                     }
+                }
+            }
+        }
+        @if !v.co_attendance.is_empty() {
+            section aria-labelledby="together-h" {
+                h2 #together-h { "Most often in the room with" }
+                p.n { "From the attendance lists of the sessions above: how many of them each person shared." }
+                ol.together {
+                    @for (other, n) in v.co_attendance.iter().take(CO_ATTENDANTS_SHOWN) {
+                        li { a href=(person_url(other)) { (other) } " " span.n data-sessions=(n) { (plural(*n, "session", "sessions")) } }
+                    }
+                }
+                @if v.co_attendance.len() > CO_ATTENDANTS_SHOWN {
+                    p.n { "and " (v.co_attendance.len() - CO_ATTENDANTS_SHOWN) " more." }
                 }
             }
         }
@@ -732,15 +843,52 @@ fn archive_page(v: &ArchiveView) -> Markup {
 // ---------------------------------------------------------------------------------------------
 // Timeline
 
-pub(crate) async fn timeline(State(state): State<Shared>) -> Result<Markup, WebError> {
-    let r = blocking(&state, |s| facets_only(s, "")).await?;
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TimelineParams {
+    q: Option<String>,
+}
+
+/// Months shown with their gaps filled (so the axis is true to time) when the span is at most this.
+const TIMELINE_MAX_MONTHS: usize = 1800;
+
+/// One bar of a chart: its label, the date filter its bar links to, its count.
+struct Bar {
+    label: String,
+    clause: String,
+    count: u64,
+    /// The label under the axis, when this bar carries one.
+    tick: Option<String>,
+}
+
+pub(crate) async fn timeline(State(state): State<Shared>, Query(p): Query<TimelineParams>) -> Result<Markup, WebError> {
+    let q = p.q.unwrap_or_default();
+    let query = q.clone();
+    let r = blocking(&state, move |s| facets_only(s, &query)).await?;
+    let mut months: BTreeMap<(i32, u32), u64> = BTreeMap::new();
+    for (m, n) in r.facets.get("month").into_iter().flatten() {
+        if let Some((y, mo)) = m.split_once('-')
+            && let (Ok(y), Ok(mo)) = (y.parse::<i32>(), mo.parse::<u32>())
+            && (1..=12).contains(&mo)
+        {
+            months.insert((y, mo), *n);
+        }
+    }
     let mut years: BTreeMap<i32, u64> = BTreeMap::new();
     for (y, n) in r.facets.get("year").into_iter().flatten() {
         if let Ok(y) = y.parse::<i32>() {
             years.insert(y, *n);
         }
     }
-    // Fill the gaps between years so the axis is true to time (unless the span is huge).
+    if let (Some(&(y0, m0)), Some(&(y1, m1))) = (months.keys().next(), months.keys().next_back()) {
+        let span = (y1 - y0) as i64 * 12 + i64::from(m1) - i64::from(m0) + 1;
+        if span <= TIMELINE_MAX_MONTHS as i64 {
+            let (mut y, mut m) = (y0, m0);
+            while (y, m) <= (y1, m1) {
+                months.entry((y, m)).or_insert(0);
+                (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            }
+        }
+    }
     if let (Some(&lo), Some(&hi)) = (years.keys().next(), years.keys().next_back())
         && hi - lo <= 400
     {
@@ -748,56 +896,115 @@ pub(crate) async fn timeline(State(state): State<Shared>) -> Result<Markup, WebE
             years.entry(y).or_insert(0);
         }
     }
+    let span_years = years.len().max(1);
+    let year_every = [1, 2, 5, 10, 20, 50, 100].into_iter().find(|k| span_years / k <= 14).unwrap_or(200);
+    let month_bars: Vec<Bar> = months
+        .iter()
+        .map(|(&(y, m), &count)| Bar {
+            label: format!("{} {y}", MONTH_NAMES[m as usize - 1]),
+            clause: format!("date:{y}-{m:02}"),
+            count,
+            tick: (m == 1 && y.rem_euclid(year_every as i32) == 0 || months.len() <= 24 && m % 3 == 1).then(|| {
+                if months.len() <= 24 { format!("{} {y}", &MONTH_NAMES[m as usize - 1][..3]) } else { y.to_string() }
+            }),
+        })
+        .collect();
+    let year_bars: Vec<Bar> = years
+        .iter()
+        .map(|(&y, &count)| Bar {
+            label: y.to_string(),
+            clause: format!("date:{y}"),
+            count,
+            tick: (y.rem_euclid(year_every as i32) == 0 || years.len() <= 14).then(|| y.to_string()),
+        })
+        .collect();
+    let filtered = !q.trim().is_empty();
+    let span = match (years.keys().next(), years.keys().next_back()) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        _ => String::new(),
+    };
+    let title = if filtered { format!("{q} — timeline") } else { "Timeline".to_owned() };
     let body = html! {
         h1 { "Timeline" }
-        p.lede { "Documents per year. Each bar opens the search for that year." }
-        @if years.is_empty() { p { "No dated documents yet." } } @else {
+        p.lede {
+            "Documents per month" @if filtered { " matching " code { (q) } } ". Each bar opens the search for its month."
+        }
+        form.search.timeline-form role="search" action="/timeline" method="get" {
+            label for="timeline-q" { "Only documents matching" }
+            input type="search" id="timeline-q" name="q" value=(q) placeholder="e.g. Hungary, speaker:Zhukov, kind:telegram"
+                autocomplete="off" spellcheck="false";
+            button type="submit" { "Show" }
+            @if filtered { a.clear href="/timeline" { "All documents" } }
+        }
+        @if months.is_empty() { p { "No dated documents" @if filtered { " match this query" } "." } } @else {
             figure.timeline {
-                (chart(&years))
-                figcaption { "Documents per year, " (years.keys().next().copied().unwrap_or(0)) "–" (years.keys().next_back().copied().unwrap_or(0)) "." }
+                (chart(&q, &month_bars, "Documents per month"))
+                figcaption { "Documents per month, " (span) ", by the month their date begins in." }
+            }
+            @if years.len() > 1 {
+                figure.timeline.years {
+                    (chart(&q, &year_bars, "Documents per year"))
+                    figcaption { "Documents per year, " (span) "." }
+                }
             }
             details {
                 summary { "The numbers as a table" }
                 table.collections {
-                    thead { tr { th scope="col" { "Year" } th.num scope="col" { "Documents" } } }
+                    thead { tr { th scope="col" { "Month" } th.num scope="col" { "Documents" } } }
                     tbody {
-                        @for (y, n) in years.iter().filter(|(_, n)| **n > 0) {
-                            tr { th scope="row" { a href=(search_url(&format!("date:{y}"))) { (y) } } td.num { (n) } }
+                        @for b in month_bars.iter().filter(|b| b.count > 0) {
+                            tr { th scope="row" { a href=(search_url(&with_clause(&q, &b.clause))) { (b.label) } } td.num { (b.count) } }
                         }
                     }
                 }
             }
         }
     };
-    Ok(page("Timeline", Some(""), body))
+    Ok(page(&title, Some(""), body))
 }
 
-fn chart(years: &BTreeMap<i32, u64>) -> Markup {
-    let n = years.len().max(1);
-    let max = years.values().copied().max().unwrap_or(1).max(1);
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn chart(q: &str, bars: &[Bar], label: &str) -> Markup {
+    let n = bars.len().max(1);
+    let max = bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
     let (w, h, top, bottom, left) = (960.0_f64, 260.0_f64, 16.0_f64, 28.0_f64, 40.0_f64);
     let plot_w = w - left - 8.0;
     let plot_h = h - top - bottom;
     let slot = plot_w / n as f64;
-    let bar = (slot * 0.8).max(1.0);
-    let every = (n / 12).max(1);
+    let bar = if slot >= 3.0 { slot * 0.8 } else { slot.max(1.5) };
     html! {
-        svg viewBox=(format!("0 0 {w} {h}")) role="group" aria-label="Documents per year" {
+        svg viewBox=(format!("0 0 {w} {h}")) aria-label=(label) {
             line.axis x1=(left) y1=(top + plot_h) x2=(w - 8.0) y2=(top + plot_h) {}
             text.tick x=(left - 6.0) y=(top + 4.0) text-anchor="end" { (max) }
             text.tick x=(left - 6.0) y=(top + plot_h) text-anchor="end" { "0" }
-            @for (i, (year, count)) in years.iter().enumerate() {
-                @let bh = if *count == 0 { 0.0 } else { (*count as f64 / max as f64 * plot_h).max(2.0) };
+            @for (i, b) in bars.iter().enumerate() {
+                @let bh = if b.count == 0 { 0.0 } else { (b.count as f64 / max as f64 * plot_h).max(2.0) };
                 @let x = left + i as f64 * slot + (slot - bar) / 2.0;
-                @if *count > 0 {
-                    a href=(search_url(&format!("date:{year}"))) aria-label=(format!("{year}: {}", plural(*count, "document", "documents"))) {
-                        rect.bar x=(format!("{x:.1}")) y=(format!("{:.1}", top + plot_h - bh)) width=(format!("{bar:.1}")) height=(format!("{bh:.1}")) {
-                            title { (year) ": " (plural(*count, "document", "documents")) }
+                @if b.count > 0 {
+                    a href=(search_url(&with_clause(q, &b.clause))) aria-label=(format!("{}: {}", b.label, plural(b.count, "document", "documents"))) {
+                        rect.bar x=(format!("{x:.2}")) y=(format!("{:.1}", top + plot_h - bh)) width=(format!("{bar:.2}")) height=(format!("{bh:.1}")) {
+                            title { (b.label) ": " (plural(b.count, "document", "documents")) }
                         }
                     }
                 }
-                @if i % every == 0 {
-                    text.tick x=(format!("{:.1}", x + bar / 2.0)) y=(h - 8.0) text-anchor="middle" { (year) }
+                @if let Some(t) = &b.tick {
+                    line.axis x1=(format!("{:.2}", x + bar / 2.0)) y1=(top + plot_h) x2=(format!("{:.2}", x + bar / 2.0)) y2=(top + plot_h + 4.0) {}
+                    text.tick x=(format!("{:.1}", x + bar / 2.0)) y=(h - 8.0) text-anchor="middle" { (t) }
                 }
             }
         }

@@ -4,7 +4,9 @@
 //!
 //! Anchors: each turn is `turn-{n}` (n counts the document's turns in reading order, as the
 //! index does); each note marker is `marker-{n}` linking to `note-{n}`, and each note links
-//! back to its marker when the marker exists.
+//! back to its marker when the marker exists. Without JavaScript the notes are a list after the
+//! text; `opis.js` sets them beside their markers on wide screens and opens them as popovers
+//! on narrow ones, from the same list.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +14,7 @@ use axum::extract::{Path, State};
 use maud::{Markup, html};
 use opis_model::{Annotation, ArchivalRef, Block, BlockKind, Document, RefKind, Severity};
 use opis_store::Store;
+use opis_store::browse::Neighbours;
 
 use crate::layout::{archive_url, doc_url, fmt_date, page_with_head, person_url, plural, search_url};
 use crate::{Shared, WebError, blocking};
@@ -21,7 +24,7 @@ pub(crate) async fn document(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Markup, WebError> {
-    let (doc, present) = blocking(&state, move |s| {
+    let (doc, present, neighbours) = blocking(&state, move |s| {
         s.with_store(|st| {
             let Some(stored) = st.document(&id)? else {
                 return Err(WebError::NotFound(format!("document {id:?}")));
@@ -42,15 +45,54 @@ pub(crate) async fn document(
                     present.insert(t);
                 }
             }
-            Ok((doc, present))
+            // Only a document in a collection has neighbours (the query opens a connection).
+            let neighbours = if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
+            Ok((doc, present, neighbours))
         })
     })
     .await?;
     let head = crate::cite::head(&doc, &headers);
-    Ok(render(&doc, &present, head))
+    Ok(render(&doc, &present, &neighbours, head))
 }
 
-fn render(doc: &Document, present: &BTreeSet<String>, head: Markup) -> Markup {
+/// The citation downloads: (file suffix, label, format name), served by `cite`.
+const CITE_FORMATS: [(&str, &str, &str); 4] = [
+    ("bib", "BibTeX", "BibTeX"),
+    ("ris", "RIS", "RIS (EndNote, Zotero)"),
+    ("json", "CSL-JSON", "CSL-JSON"),
+    ("txt", "Chicago", "a Chicago note, as text"),
+];
+
+/// Previous and next document in the collection, for the foot of the reading view.
+fn neighbour_nav(n: &Neighbours) -> Markup {
+    let Some(collection) = &n.collection else { return html! {} };
+    if n.previous.is_none() && n.next.is_none() {
+        return html! {};
+    }
+    let date = |d: &Option<String>| {
+        d.as_deref().map(|from| {
+            fmt_date(&opis_model::DocDate { text: from.to_owned(), from: from.to_owned(), to: from.to_owned() })
+        })
+    };
+    html! {
+        nav.docnav aria-label=(format!("Previous and next in {collection}")) {
+            @if let Some(p) = &n.previous {
+                a.prev href=(doc_url(&p.id)) rel="prev" {
+                    span.dir { "← Previous" @if let Some(d) = date(&p.date_from) { " · " (d) } }
+                    cite { (p.title) }
+                }
+            }
+            @if let Some(x) = &n.next {
+                a.next href=(doc_url(&x.id)) rel="next" {
+                    span.dir { "Next" @if let Some(d) = date(&x.date_from) { " · " (d) } " →" }
+                    cite { (x.title) }
+                }
+            }
+        }
+    }
+}
+
+fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, head: Markup) -> Markup {
     let markers: BTreeSet<u32> = doc
         .sections
         .iter()
@@ -115,19 +157,29 @@ fn render(doc: &Document, present: &BTreeSet<String>, head: Markup) -> Markup {
                 }
                 @if let Some(s) = &doc.summary { p.summary { (s) } }
             }
-            @if doc.citation.is_some() || doc.source_url.is_some() || !doc.archival_refs.is_empty() {
-                section.citation aria-labelledby="cite-h" {
-                    h2 #cite-h { "Cite this document" }
-                    @if let Some(c) = &doc.citation { p.cite-text #citation-text { (c) } }
-                    @if !doc.archival_refs.is_empty() {
-                        p { "Archive: " (refs(&doc.archival_refs)) }
-                    }
-                    @if let Some(u) = doc.source_url.as_deref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
-                        p { "Source: " a href=(u) rel="external noopener" { (u) } }
-                    }
-                    @if let Some(r) = &doc.rights { p.n { (r) } }
-                    (crate::cite::downloads(&doc.id))
+            section.citation aria-labelledby="cite-h" {
+                h2 #cite-h { "Cite this document" }
+                @if let Some(c) = &doc.citation {
+                    p.cite-text #citation-text { (c) }
                 }
+                p.cite-tools {
+                    @if doc.citation.is_some() {
+                        button.copy type="button" data-copy="citation-text" hidden { "Copy the citation" }
+                        " "
+                    }
+                    "Download: "
+                    @for (i, (ext, label, name)) in CITE_FORMATS.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href=(format!("{}/cite.{ext}", doc_url(&doc.id))) title=(name) data-cite-download { (label) }
+                    }
+                }
+                @if !doc.archival_refs.is_empty() {
+                    p { "Archive: " (refs(&doc.archival_refs)) }
+                }
+                @if let Some(u) = doc.source_url.as_deref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+                    p { "Source: " a href=(u) rel="external noopener" { (u) } }
+                }
+                @if let Some(r) = &doc.rights { p.n { (r) } }
             }
             @if !doc.participants.is_empty() {
                 section.attendance aria-labelledby="attendance-h" {
@@ -236,6 +288,7 @@ fn render(doc: &Document, present: &BTreeSet<String>, head: Markup) -> Markup {
                     ul { @for l in doc.links.iter().filter(|l| present.contains(*l)) { li { a href=(doc_url(l)) { (l) } } } }
                 }
             }
+            (neighbour_nav(neighbours))
             @if !doc.diagnostics.is_empty() {
                 details.diagnostics {
                     summary { "Reader diagnostics (" (doc.diagnostics.len()) ")" }
