@@ -106,7 +106,7 @@ pub struct SyncReport {
 }
 
 /// How hits are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     #[default]
@@ -219,6 +219,7 @@ pub struct Index {
     pending: Option<i64>,
     /// The index was discarded or is of another version: the next sync rebuilds it.
     stale: bool,
+    cache: ResultCache,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -258,7 +259,17 @@ impl Index {
         tokenizers::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
         let applied = payload_of(&index).map_or(0, |p| p.seq);
-        Ok(Index { path, index, fields, reader, writer: None, applied, pending: None, stale })
+        Ok(Index {
+            path,
+            index,
+            fields,
+            reader,
+            writer: None,
+            applied,
+            pending: None,
+            stale,
+            cache: ResultCache::default(),
+        })
     }
 
     /// The last store change sequence number this index has applied.
@@ -424,10 +435,49 @@ impl Index {
         search::ids_and_versions(&self.reader.searcher())
     }
 
-    /// Searches the index with the query language of [`query`].
+    /// Searches the index with the query language of [`query`]. Answers are kept in a small
+    /// cache for the searcher generation they came from (a commit starts a new one), so the
+    /// same query with the same options, as a reader paging or narrowing by facets sends it,
+    /// is answered without searching again.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = (query.to_owned(), opts.limit, opts.offset, opts.sort, opts.facets);
+        if let Some(hit) = self.cache.get(generation, &key) {
+            return Ok(hit);
+        }
         let node = query::parse(query)?;
-        search::run(&self.reader.searcher(), &self.fields, &node, opts)
+        let results = search::run(&searcher, &self.fields, &node, opts)?;
+        self.cache.put(generation, key, &results);
+        Ok(results)
+    }
+}
+
+/// (query, limit, offset, sort, facets): what a search's answer depends on, with the index.
+type CacheKey = (String, usize, usize, Sort, bool);
+
+/// Answers of recent searches for one searcher generation; emptied when the generation
+/// changes or when it holds [`ResultCache::CAPACITY`] answers.
+#[derive(Default)]
+struct ResultCache {
+    inner: std::sync::Mutex<(u64, std::collections::HashMap<CacheKey, std::sync::Arc<SearchResults>>)>,
+}
+
+impl ResultCache {
+    const CAPACITY: usize = 512;
+
+    fn get(&self, generation: u64, key: &CacheKey) -> Option<SearchResults> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (inner.0 == generation).then(|| inner.1.get(key).map(|r| SearchResults::clone(r))).flatten()
+    }
+
+    fn put(&self, generation: u64, key: CacheKey, results: &SearchResults) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.0 != generation || inner.1.len() >= Self::CAPACITY {
+            inner.1.clear();
+            inner.0 = generation;
+        }
+        inner.1.insert(key, std::sync::Arc::new(results.clone()));
     }
 }
 

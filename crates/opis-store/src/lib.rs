@@ -15,9 +15,9 @@
 //!   sequence written in the same transaction), which the search index follows to
 //!   stay current and to catch up after a crash.
 
+pub mod browse;
 mod catalog;
 pub mod listing;
-pub mod browse;
 mod migrations;
 mod sqlite;
 mod time;

@@ -213,7 +213,13 @@ mod tests {
         let even = ChangeFilter { collections: Some(vec!["even".into()]), ..Default::default() };
         let docs = store.list_changed_documents(&even, None, 10).unwrap();
         assert_eq!(docs.iter().map(|d| d.document.id.as_str()).collect::<Vec<_>>(), ["d0", "d2", "d4", "d6"]);
-        let named: Vec<_> = store.collections().unwrap().into_iter().filter(|c| !c.name.is_empty()).map(|c| (c.name, c.documents)).collect();
+        let named: Vec<_> = store
+            .collections()
+            .unwrap()
+            .into_iter()
+            .filter(|c| !c.name.is_empty())
+            .map(|c| (c.name, c.documents))
+            .collect();
         assert_eq!(named, vec![("even".to_string(), 4)]);
         let later = ChangeFilter { from: Some(docs[0].updated_at.clone() + "~"), ..Default::default() };
         assert_eq!(store.count_changed(&later).unwrap(), 2, "only d1 and d5 changed after the first batch");
