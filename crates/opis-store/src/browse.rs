@@ -2,13 +2,11 @@
 //! volume is a collection), ordered by date, then id, with undated documents after the dated
 //! ones (by id).
 //!
-//! The queries run on their own read-only connection to the store's file, opened per call
-//! (tens of microseconds), so that this module needs nothing from the connection that
-//! [`SqliteStore`] keeps. The dated steps walk the `documents_date` index from the document's
-//! date (the collection test is kept off the `documents_collection` index with `+`), so a step
-//! costs a few index entries however large the collection is.
+//! The queries run on the store's connection; each step walks the `documents_collection_date`
+//! index (collection, date_from, id) from the document's place, so a step costs a few index
+//! entries however large the collection is.
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Result, SqliteStore};
 
@@ -44,11 +42,7 @@ impl SqliteStore {
     /// The previous and next documents of `id` within its collection, by date then id (undated
     /// documents last). An unknown id, or a document without a collection, has none.
     pub fn neighbours(&self, id: &str) -> Result<Neighbours> {
-        let conn = Connection::open_with_flags(
-            self.path(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let conn = self.conn();
         let me: Option<(Option<String>, Option<String>)> = conn
             .prepare_cached("SELECT collection, date_from FROM documents WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -57,36 +51,36 @@ impl SqliteStore {
             return Ok(Neighbours::default());
         };
         let last_dated = format!(
-            "{COLUMNS} WHERE +collection = ?1 AND date_from IS NOT NULL ORDER BY date_from DESC, id DESC LIMIT 1"
+            "{COLUMNS} WHERE collection = ?1 AND date_from IS NOT NULL ORDER BY collection DESC, date_from DESC, id DESC LIMIT 1"
         );
         let first_undated =
             format!("{COLUMNS} WHERE collection = ?1 AND date_from IS NULL ORDER BY collection, id LIMIT 1");
         let (previous, next) = match &date {
             Some(day) => {
                 let previous = one(
-                    &conn,
+                    conn,
                     &format!(
-                        "{COLUMNS} WHERE +collection = ?1 AND date_from <= ?2 AND (date_from < ?2 OR id < ?3)
-                         ORDER BY date_from DESC, id DESC LIMIT 1"
+                        "{COLUMNS} WHERE collection = ?1 AND date_from <= ?2 AND (date_from < ?2 OR id < ?3)
+                         ORDER BY collection DESC, date_from DESC, id DESC LIMIT 1"
                     ),
                     params![collection, day, id],
                 )?;
                 let next = match one(
-                    &conn,
+                    conn,
                     &format!(
-                        "{COLUMNS} WHERE +collection = ?1 AND date_from >= ?2 AND (date_from > ?2 OR id > ?3)
-                         ORDER BY date_from, id LIMIT 1"
+                        "{COLUMNS} WHERE collection = ?1 AND date_from >= ?2 AND (date_from > ?2 OR id > ?3)
+                         ORDER BY collection, date_from, id LIMIT 1"
                     ),
                     params![collection, day, id],
                 )? {
                     Some(n) => Some(n),
-                    None => one(&conn, &first_undated, [&collection])?,
+                    None => one(conn, &first_undated, [&collection])?,
                 };
                 (previous, next)
             }
             None => {
                 let previous = match one(
-                    &conn,
+                    conn,
                     &format!(
                         "{COLUMNS} WHERE collection = ?1 AND date_from IS NULL AND id < ?2
                          ORDER BY collection DESC, id DESC LIMIT 1"
@@ -94,10 +88,10 @@ impl SqliteStore {
                     params![collection, id],
                 )? {
                     Some(p) => Some(p),
-                    None => one(&conn, &last_dated, [&collection])?,
+                    None => one(conn, &last_dated, [&collection])?,
                 };
                 let next = one(
-                    &conn,
+                    conn,
                     &format!(
                         "{COLUMNS} WHERE collection = ?1 AND date_from IS NULL AND id > ?2
                          ORDER BY collection, id LIMIT 1"

@@ -14,7 +14,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use crate::{Result, SqliteStore, StoreError, StoredDocument};
+use crate::{Result, SqliteStore, StoredDocument};
 
 /// Which current documents a listing covers. Bounds are inclusive and compared with
 /// `updated_at` as text, so they are written in its format (a prefix works for `from`).
@@ -78,7 +78,7 @@ impl SqliteStore {
         let sql = format!(
             "SELECT d.id, d.updated_at, d.collection FROM documents d{clause} ORDER BY d.updated_at, d.id LIMIT ?"
         );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values), |r| {
             Ok(ChangedDocument { id: r.get(0)?, updated_at: r.get(1)?, collection: r.get(2)? })
         })?;
@@ -104,18 +104,13 @@ impl SqliteStore {
              JOIN versions v ON v.doc_id = d.id AND v.version = d.version
              ORDER BY d.updated_at, d.id"
         );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(values))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
             let version: u32 = r.get(1)?;
-            let json: String = r.get(4)?;
-            let document = serde_json::from_str(&json).map_err(|source| StoreError::Corrupt {
-                id: id.clone(),
-                version,
-                source,
-            })?;
+            let document = SqliteStore::decode(&id, version, r.get_ref(4)?)?;
             out.push(StoredDocument {
                 document,
                 version,

@@ -132,7 +132,7 @@ impl SqliteStore {
 
     /// A stored version's `json` column: LZ4-compressed JSON (a BLOB, as this build writes
     /// it) or plain JSON text (as schema version 1 stores wrote it).
-    fn decode(id: &str, version: u32, value: ValueRef<'_>) -> Result<Document> {
+    pub(crate) fn decode(id: &str, version: u32, value: ValueRef<'_>) -> Result<Document> {
         let corrupt = |message: String| StoreError::Undecodable { id: id.to_owned(), version, message };
         let parsed = match value {
             ValueRef::Text(json) => serde_json::from_slice(json),
