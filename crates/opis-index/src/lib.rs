@@ -457,14 +457,14 @@ impl Index {
 type CacheKey = (String, usize, usize, Sort, bool);
 
 /// Answers of recent searches for one searcher generation; emptied when the generation
-/// changes or when it holds [`ResultCache::CAPACITY`] answers.
+/// changes; when full, an arbitrary answer makes room (the map's order is as good as random).
 #[derive(Default)]
 struct ResultCache {
     inner: std::sync::Mutex<(u64, std::collections::HashMap<CacheKey, std::sync::Arc<SearchResults>>)>,
 }
 
 impl ResultCache {
-    const CAPACITY: usize = 512;
+    const CAPACITY: usize = 1024;
 
     fn get(&self, generation: u64, key: &CacheKey) -> Option<SearchResults> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -473,9 +473,13 @@ impl ResultCache {
 
     fn put(&self, generation: u64, key: CacheKey, results: &SearchResults) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if inner.0 != generation || inner.1.len() >= Self::CAPACITY {
+        if inner.0 != generation {
             inner.1.clear();
             inner.0 = generation;
+        } else if inner.1.len() >= Self::CAPACITY
+            && let Some(k) = inner.1.keys().next().cloned()
+        {
+            inner.1.remove(&k);
         }
         inner.1.insert(key, std::sync::Arc::new(results.clone()));
     }

@@ -93,6 +93,12 @@ impl SqliteStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Whether a document of this id is stored (without reading it).
+    pub fn contains(&self, id: &str) -> Result<bool> {
+        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?;
+        Ok(stmt.exists([id])?)
+    }
+
     /// Every collection, by name, with its count and date span.
     pub fn collections(&self) -> Result<Vec<CollectionSummary>> {
         let mut stmt = self.conn().prepare_cached(
@@ -147,6 +153,7 @@ mod tests {
         assert_eq!(ids(store.list_documents(&all, None, 2).unwrap()), ["a", "b"]);
         assert_eq!(ids(store.list_documents(&all, Some("b"), 2).unwrap()), ["c", "d"]);
         assert!(store.list_documents(&all, Some("d"), 2).unwrap().is_empty());
+        assert!(store.contains("c").unwrap() && !store.contains("e").unwrap());
         let wilson = DocumentFilter { collection: Some("wilson".into()), ..Default::default() };
         assert_eq!(ids(store.list_documents(&wilson, None, 10).unwrap()), ["c", "d"]);
         let november = DocumentFilter { from: Some("1956-11-02".into()), until: Some("1956-11-30".into()), ..all };

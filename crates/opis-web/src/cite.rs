@@ -111,6 +111,29 @@ fn chicago() -> Result<&'static ChicagoNotes, String> {
     CHICAGO.get_or_init(|| ChicagoNotes::new().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
 }
 
+/// Notes rendered lately, keyed by everything the note is made from (the whole [`Citation`]),
+/// so a changed document or another base URL is a different key. Rendering through the CSL
+/// processor costs about a millisecond and every reading view carries the note in its meta tags.
+fn cached_note(c: &Citation) -> Result<String, String> {
+    const CAPACITY: usize = 4096;
+    static NOTES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let notes = NOTES.get_or_init(Default::default);
+    let key = format!("{c:?}");
+    if let Some(n) = notes.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(n.clone());
+    }
+    let note = chicago()?.note(c).map_err(|e| e.to_string())?;
+    let mut map = notes.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= CAPACITY {
+        // Drop an arbitrary entry: the map's own order is as good as random here.
+        if let Some(k) = map.keys().next().cloned() {
+            map.remove(&k);
+        }
+    }
+    map.insert(key, note.clone());
+    Ok(note)
+}
+
 pub(crate) async fn doc_chicago(
     State(state): State<Shared>,
     Path(id): Path<String>,
@@ -118,7 +141,7 @@ pub(crate) async fn doc_chicago(
 ) -> Result<Response, WebError> {
     let c = Citation::new(&load(&state, id).await?, &base_url(&headers));
     let note = tokio::task::spawn_blocking(move || {
-        let note = chicago()?.note(&c).map_err(|e| e.to_string())?;
+        let note = cached_note(&c)?;
         Ok::<_, String>((note, c.file_name("txt")))
     })
     .await
@@ -238,7 +261,7 @@ pub(crate) async fn search_ris(
 pub(crate) fn head(doc: &Document, headers: &HeaderMap) -> Markup {
     let c = Citation::new(doc, &base_url(headers));
     let base = format!("/doc/{}", enc(&doc.id));
-    let note = chicago().ok().and_then(|ch| ch.note(&c).ok());
+    let note = cached_note(&c).ok();
     html! {
         link rel="schema.DC" href="http://purl.org/dc/elements/1.1/";
         link rel="schema.DCTERMS" href="http://purl.org/dc/terms/";

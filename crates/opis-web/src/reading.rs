@@ -41,7 +41,7 @@ pub(crate) async fn document(
                 .chain(doc.links.iter().cloned())
                 .collect::<BTreeSet<_>>();
             for t in targets.into_iter().take(200) {
-                if t != doc.id && st.document(&t)?.is_some() {
+                if t != doc.id && st.contains(&t)? {
                     present.insert(t);
                 }
             }
