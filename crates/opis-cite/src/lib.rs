@@ -427,31 +427,10 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// An English name for the language codes the readers produce; anything else as given.
+/// An English name for a language code ("ru" → "Russian", from the readers' own table);
+/// anything the table does not know, as given.
 pub fn language_name(code: &str) -> &str {
-    match code {
-        "en" => "English",
-        "ru" => "Russian",
-        "de" => "German",
-        "fr" => "French",
-        "es" => "Spanish",
-        "it" => "Italian",
-        "pl" => "Polish",
-        "hu" => "Hungarian",
-        "cs" => "Czech",
-        "zh" => "Chinese",
-        "uk" => "Ukrainian",
-        "bg" => "Bulgarian",
-        "sl" => "Slovenian",
-        "tr" => "Turkish",
-        "nl" => "Dutch",
-        "ca" => "Catalan",
-        "gl" => "Galician",
-        "sk" => "Slovak",
-        "ro" => "Romanian",
-        "sr" => "Serbian",
-        other => other,
-    }
+    opis_formats::extract::language::language_name(code).unwrap_or(code)
 }
 
 #[cfg(test)]

@@ -399,25 +399,7 @@ fn other_block(block: &Block) -> Markup {
     }
 }
 
-/// An English name for the common language codes; anything else as given.
+/// An English name for a language code; "unknown" for none.
 fn language_name(code: &str) -> &str {
-    match code {
-        "en" => "English",
-        "ru" => "Russian",
-        "de" => "German",
-        "fr" => "French",
-        "es" => "Spanish",
-        "it" => "Italian",
-        "pl" => "Polish",
-        "hu" => "Hungarian",
-        "cs" => "Czech",
-        "zh" => "Chinese",
-        "uk" => "Ukrainian",
-        "bg" => "Bulgarian",
-        "sl" => "Slovenian",
-        "tr" => "Turkish",
-        "nl" => "Dutch",
-        "" => "unknown",
-        other => other,
-    }
+    if code.is_empty() { "unknown" } else { opis_cite::language_name(code) }
 }

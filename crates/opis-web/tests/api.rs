@@ -2,6 +2,9 @@
 //! the Wilson Center API exports (served through `tower::ServiceExt::oneshot`). Expected values
 //! come from the parsed documents and from the seed's text.
 
+mod common;
+
+use common::{parse, shared};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,25 +18,6 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 const SEED_ID: &str = "wilson-113647";
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn parse(path: &Path, collection: &str) -> Vec<Document> {
-    let parsed = opis_formats::parse_file(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    parsed
-        .documents
-        .into_iter()
-        .map(|mut d| {
-            d.collection.get_or_insert_with(|| collection.to_owned());
-            d
-        })
-        .collect()
-}
 
 /// The documents and the data folder holding them, built once per test binary.
 fn fixture() -> &'static (Vec<Document>, PathBuf) {

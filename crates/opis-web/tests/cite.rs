@@ -3,6 +3,9 @@
 //! FRUS excerpt and a hostile document (as in `web.rs`). Expected values are read from the
 //! seed's printed citation and from the FRUS source.
 
+mod common;
+
+use common::{parse, shared};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -16,25 +19,6 @@ use tower::ServiceExt;
 const SEED_ID: &str = "wilson-113647";
 const HOSTILE_ID: &str = "test-hostile";
 const SCRIPT: &str = "<script>alert(1)</script>";
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn parse(path: &Path, collection: &str) -> Vec<Document> {
-    let parsed = opis_formats::parse_file(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    parsed
-        .documents
-        .into_iter()
-        .map(|mut d| {
-            d.collection.get_or_insert_with(|| collection.to_owned());
-            d
-        })
-        .collect()
-}
 
 fn seed_text() -> String {
     std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).expect("seed")

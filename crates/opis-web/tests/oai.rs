@@ -3,6 +3,9 @@
 //! `tower::ServiceExt::oneshot` with three records a page, every response read back with
 //! opis's XML parser. Expected values come from the parsed documents and the store.
 
+mod common;
+
+use common::shared;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -19,16 +22,8 @@ use tower::ServiceExt;
 const SEED_ID: &str = "wilson-113647";
 const PAGE: usize = 3;
 
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 fn parse(rel: &str) -> Vec<Document> {
-    let path = shared().join(rel);
-    opis_formats::parse_file(&path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display())).documents
+    common::parse_file(&shared().join(rel))
 }
 
 /// The seed (collection "Seed"), the FRUS excerpt (its volume is its collection), the Wilson

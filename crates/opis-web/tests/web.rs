@@ -2,6 +2,9 @@
 //! a hostile document, served by the router through `tower::ServiceExt::oneshot`. Expected
 //! values are read from the parsed documents, except the speaker order the issue names.
 
+mod common;
+
+use common::{parse, shared};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -15,25 +18,6 @@ use tower::ServiceExt;
 const SEED_ID: &str = "wilson-113647";
 const HOSTILE_ID: &str = "test-hostile";
 const SCRIPT: &str = "<script>alert(1)</script>";
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn parse(path: &Path, collection: &str) -> Vec<Document> {
-    let parsed = opis_formats::parse_file(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    parsed
-        .documents
-        .into_iter()
-        .map(|mut d| {
-            d.collection.get_or_insert_with(|| collection.to_owned());
-            d
-        })
-        .collect()
-}
 
 fn seed() -> Document {
     parse(&shared().join("seed/presidium-1956-10-30.txt"), "seed").remove(0)
