@@ -533,7 +533,7 @@ impl Writer {
         self.out.push('<');
         self.out.push_str(name);
         for (k, v) in attrs {
-            let _ = write!(self.out, " {k}=\"{}\"", escape(&xml_safe(v)));
+            let _ = write!(self.out, " {k}=\"{}\"", escape(v));
         }
         self.out.push_str(if empty { "/>" } else { ">" });
     }
@@ -579,18 +579,8 @@ impl Writer {
     }
 
     fn text(&mut self, text: &str) {
-        self.out.push_str(&escape(&xml_safe(text)));
+        self.out.push_str(&escape(text));
     }
-}
-
-/// Characters XML 1.0 cannot carry become U+FFFD.
-fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad =
-        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
-    if !s.contains(bad) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(s.chars().map(|c| if bad(c) { '\u{fffd}' } else { c }).collect())
 }
 
 /// Reads a TEI file written by [`write_tei`].

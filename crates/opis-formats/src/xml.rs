@@ -270,6 +270,13 @@ pub fn root_element(path: &Path, text: &str) -> Result<(String, Vec<(String, Str
 mod tests {
     use super::*;
 
+    #[test]
+    fn escape_keeps_text_well_formed() {
+        assert!(matches!(escape("plain text"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(escape("bell\u{7} tab\t line\n"), "bell\u{fffd} tab\t line\n");
+    }
+
     fn events(xml: &str) -> Result<Vec<XmlEvent<'_>>> {
         let mut r = XmlReader::new(Path::new("t.xml"), xml);
         let mut out = Vec::new();
@@ -420,9 +427,11 @@ impl Element {
     }
 }
 
-/// Escapes text for XML content and attribute values.
+/// Escapes text for XML content and attribute values. Characters XML 1.0 does not allow (C0
+/// controls other than tab, newline and carriage return; U+FFFE, U+FFFF) become U+FFFD, so the
+/// output is always well-formed whatever the document held.
 pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains(['&', '<', '>', '"']) {
+    if !s.contains(|c: char| matches!(c, '&' | '<' | '>' | '"') || not_allowed_in_xml(c)) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -432,8 +441,14 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            c if not_allowed_in_xml(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A character XML 1.0 documents cannot hold, even as a reference.
+fn not_allowed_in_xml(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
 }

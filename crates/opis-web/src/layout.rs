@@ -112,15 +112,7 @@ pub(crate) fn error_page(heading: &str, message: &str) -> Markup {
 
 /// Percent-encodes a path segment or query value (everything but unreserved characters).
 pub(crate) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    opis_cite::percent_encode(s)
 }
 
 /// `/search?q=…` for a query.

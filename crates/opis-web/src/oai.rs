@@ -31,6 +31,7 @@
 //! failing store is a 500.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -1093,19 +1094,15 @@ impl Xml {
 }
 
 fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Kept as characters, tab, newline and carriage return would be normalized away in
-            // attribute values; as references they survive.
-            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", c as u32)),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
+    // Tab, newline and carriage return go out as references: kept as characters they would be
+    // normalised away in attribute values. Everything else is the one XML escape.
+    let mut rest = s;
+    while let Some(i) = rest.find(['\t', '\n', '\r']) {
+        out.push_str(&opis_formats::xml::escape(&rest[..i]));
+        let _ = write!(out, "&#{};", u32::from(rest.as_bytes()[i]));
+        rest = &rest[i + 1..];
     }
+    out.push_str(&opis_formats::xml::escape(rest));
 }
 
 #[cfg(test)]
