@@ -416,13 +416,16 @@ impl SegmentCollector for SegmentFacets {
     fn harvest(self) -> HashMap<String, u64> {
         let mut out = HashMap::new();
         if let Some(column) = &self.column {
-            let mut s = String::new();
-            for (ord, n) in self.counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                s.clear();
-                if column.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                    out.insert(s.clone(), u64::from(n));
+            // One pass through the dictionary for every counted ordinal, in order: looking each
+            // up on its own costs a block search and a scan apiece.
+            let (ords, counts): (Vec<u64>, Vec<u32>) =
+                self.counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(ord, n)| (ord as u64, *n)).unzip();
+            let mut counts = counts.into_iter();
+            let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+                if let (Some(n), Ok(term)) = (counts.next(), std::str::from_utf8(term)) {
+                    out.insert(term.to_owned(), u64::from(n));
                 }
-            }
+            });
         }
         out
     }
