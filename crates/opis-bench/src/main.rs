@@ -16,6 +16,7 @@ mod fts;
 mod generate;
 mod ingest;
 mod oai;
+mod page;
 mod query;
 mod report;
 
@@ -71,6 +72,17 @@ enum Cmd {
         /// Seconds after which no new run of one query on one system starts (at least 10 runs).
         #[arg(long, default_value_t = 20.0)]
         budget_secs: f64,
+    },
+    /// What the search page's search costs uncached, over the queries of a file (one a line):
+    /// the page's form (20 hits, total, facets), without facets, and facets alone.
+    SearchPage {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        queries: PathBuf,
+        /// Runs of each query in each form.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// A full OAI-PMH harvest of the opis data in DIR over HTTP (records per second), next to
     /// reading the same records from the store. Page size: `OPIS_OAI_PAGE_SIZE` (default 100).
@@ -130,6 +142,15 @@ fn main() -> Result<()> {
             let rows = query::run(&data, runs, budget_secs)?;
             println!("`{}` · {}\n", report::command_line(), report::machine());
             print!("{}", report::query_md(&rows));
+        }
+        Cmd::SearchPage { data, queries, runs } => {
+            let c = page::run(&data, &queries, runs)?;
+            println!("`{}` · {}\n", report::command_line(), report::machine());
+            println!("{} queries, {runs} uncached runs each\n", c.queries);
+            println!("| search, ms | p50 | p90 | p99 | mean |\n|---|---:|---:|---:|---:|");
+            println!("{}", page::PageCost::line("page: 20 hits + total + facets", &c.page));
+            println!("{}", page::PageCost::line("20 hits + total", &c.ranked));
+            println!("{}", page::PageCost::line("total + facets", &c.facets));
         }
         Cmd::Oai { data } => {
             let r = oai::run(&data)?;

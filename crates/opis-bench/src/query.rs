@@ -3,7 +3,8 @@
 //! Every query is run once to warm caches, then `runs` times (fewer when a system takes longer
 //! than the time budget for one query; at least [`MIN_RUNS`]), one system after the other. Each
 //! run is one call that returns what a search page shows: the top 10 hits with snippets, the
-//! total, and facets when asked (opis: `Index::search` with limit 10; FTS5: see
+//! total, and facets when asked (opis: `Index::search_uncached` with limit 10, so the
+//! result cache answers none of the runs; FTS5: see
 //! [`crate::fts::FtsSearcher::search`]; bare: total and the top 10 ids, plain words and phrases
 //! only).
 
@@ -173,7 +174,7 @@ pub fn time_side(data: &Path, side: Side, runs: usize, budget_secs: f64) -> Resu
             for q in query_set() {
                 let opts = SearchOptions { limit: 10, facets: q.facets, ..Default::default() };
                 out.push(Some(time(runs, budget_secs, || {
-                    let r = index.search(q.opis, &opts).with_context(|| format!("opis: {}", q.opis))?;
+                    let r = index.search_uncached(q.opis, &opts).with_context(|| format!("opis: {}", q.opis))?;
                     Ok(std::hint::black_box(r).total)
                 })?));
             }

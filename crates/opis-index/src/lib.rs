@@ -451,6 +451,12 @@ impl Index {
         self.cache.put(generation, key, &results);
         Ok(results)
     }
+
+    /// [`Index::search`] without the result cache: every call searches (benchmarks time this).
+    pub fn search_uncached(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+        let node = query::parse(query)?;
+        search::run(&self.reader.searcher(), &self.fields, &node, opts)
+    }
 }
 
 /// (query, limit, offset, sort, facets): what a search's answer depends on, with the index.

@@ -302,8 +302,13 @@ pub fn run(searcher: &Searcher, f: &Fields, node: &Node, opts: &SearchOptions) -
         let top = TopDocs::with_limit(limit).and_offset(offset);
         match opts.sort {
             Sort::Relevance => {
-                let collectors = (Count, top.order_by_score(), facets_here.then_some(FacetCounter));
-                searcher.search(hits_query.as_ref(), &collectors)?
+                // Two passes: the top hits alone, which lets tantivy skip blocks that cannot
+                // reach them (block-max WAND), then the count and facets without scoring.
+                // One scored pass over every match costs more than both.
+                let ranked = searcher.search(hits_query.as_ref(), &top.order_by_score())?;
+                let (total, facets) =
+                    searcher.search(hits_query.as_ref(), &(Count, facets_here.then_some(FacetCounter)))?;
+                (total, ranked, facets)
             }
             Sort::DateAsc | Sort::DateDesc => {
                 let asc = opts.sort == Sort::DateAsc;
@@ -516,6 +521,10 @@ impl Highlighter {
     fn snippet(&self, text: &str, lang: &str) -> String {
         let mut stemmers = Stemmers::default();
         let stems: HashSet<String> = self.words.iter().filter_map(|w| stemmers.stem_term(lang, w)).collect();
+        // Stemmers only take endings off, so a token can share a stem with a query word only
+        // when its folded form starts as the stem does: the rest are not stemmed at all.
+        let stem_initials: HashSet<char> =
+            stems.iter().filter_map(|s| s.split_once(':').and_then(|(_, stem)| stem.chars().next())).collect();
         let mut end = text.len().min(SNIPPET_SCAN_BYTES);
         while !text.is_char_boundary(end) {
             end -= 1;
@@ -525,13 +534,15 @@ impl Highlighter {
         // (token index, identity of the matched term)
         let mut matches: Vec<(usize, String)> = Vec::new();
         if !(self.plain.is_empty() && self.keys.is_empty() && stems.is_empty()) {
+            let mut folded = String::new();
             for (i, t) in toks.iter().enumerate() {
-                let folded = analysis::fold(t.text);
+                folded.clear();
+                analysis::fold_into(t.text, false, &mut folded);
                 if self.plain.contains(&folded) {
-                    matches.push((i, folded));
+                    matches.push((i, folded.clone()));
                     continue;
                 }
-                if !stems.is_empty()
+                if folded.chars().next().is_some_and(|c| stem_initials.contains(&c))
                     && let Some(s) = stemmers.stem_term(lang, t.text)
                     && stems.contains(&s)
                 {

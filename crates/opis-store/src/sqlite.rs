@@ -33,6 +33,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Up to 64 MiB of pages cached (SQLite's default is 2 MiB): a batch of writes touches
+        // the index pages of five tables, and a small cache re-reads and spills them mid-batch.
+        conn.pragma_update(None, "cache_size", -65536)?;
         migrations::migrate(&mut conn)?;
         Ok(SqliteStore { conn, path })
     }
