@@ -25,7 +25,7 @@ use crate::tokenizers;
 
 /// Bumped whenever the schema or the analysis changes; an index built by another version is
 /// rebuilt on the next sync.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Entry kinds (the `entry` field).
 pub const ENTRY_DOC: u64 = 0;
@@ -43,6 +43,9 @@ pub struct Fields {
     pub version: Field,
     pub date_from: Field,
     pub date_to: Field,
+    /// The years and months an entry's date range touches ([`span_terms`]), so a date filter
+    /// finds its candidates through postings instead of scanning every date.
+    pub span: Field,
     pub kind: Field,
     pub lang: Field,
     pub collection: Field,
@@ -94,6 +97,7 @@ pub fn build_schema() -> (Schema, Fields) {
         version: b.add_u64_field("version", STORED | FAST),
         date_from: b.add_i64_field("date_from", INDEXED | FAST),
         date_to: b.add_i64_field("date_to", INDEXED | FAST),
+        span: b.add_text_field("span", keyword.clone()),
         kind: b.add_text_field("kind", keyword.clone()),
         lang: b.add_text_field("lang", keyword.clone()),
         collection: b.add_text_field("collection", keyword.clone()),
@@ -252,6 +256,58 @@ pub fn day_number(iso: &str) -> Option<i64> {
     (from == to).then_some(from)
 }
 
+/// Most years a date range lists in the `span` field; a longer one gets [`SPAN_WIDE`] instead.
+pub const SPAN_MAX_YEARS: i64 = 60;
+/// Most months a date range lists; a longer one gets [`SPAN_MONTHS_UNLISTED`] instead.
+pub const SPAN_MAX_MONTHS: i64 = 36;
+/// The `span` term of a range too long to list its years.
+pub const SPAN_WIDE: &str = "wide";
+/// The `span` term of a range too long to list its months.
+pub const SPAN_MONTHS_UNLISTED: &str = "m*";
+
+/// Months since year 0 of a day number (yyyymmdd).
+fn month_number(day: i64) -> i64 {
+    day / 10000 * 12 + (day / 100 % 100 - 1)
+}
+
+/// The `span` terms of the day range `from..=to` (yyyymmdd): `y1956` for every year it touches
+/// and `m1956-10` for every month, or a marker where there would be too many.
+pub fn span_terms(from: i64, to: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let (y0, y1) = (from / 10000, to / 10000);
+    if y1 - y0 >= SPAN_MAX_YEARS {
+        out.push(SPAN_WIDE.to_owned());
+    } else {
+        out.extend((y0..=y1).map(|y| format!("y{y}")));
+    }
+    let (m0, m1) = (month_number(from), month_number(to));
+    if m1 - m0 >= SPAN_MAX_MONTHS {
+        out.push(SPAN_MONTHS_UNLISTED.to_owned());
+    } else {
+        out.extend((m0..=m1).map(|m| format!("m{}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)));
+    }
+    out
+}
+
+/// The `span` terms one of which an entry overlapping `from..=to` must hold (see
+/// [`span_terms`]), or `None` when the range is too long for terms to narrow it.
+pub fn span_candidates(from: i64, to: i64) -> Option<Vec<String>> {
+    let (m0, m1) = (month_number(from), month_number(to));
+    if m1 - m0 < SPAN_MAX_MONTHS {
+        let mut terms: Vec<String> =
+            (m0..=m1).map(|m| format!("m{}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)).collect();
+        terms.push(SPAN_MONTHS_UNLISTED.to_owned());
+        return Some(terms);
+    }
+    let (y0, y1) = (from / 10000, to / 10000);
+    if y1 - y0 < SPAN_MAX_YEARS {
+        let mut terms: Vec<String> = (y0..=y1).map(|y| format!("y{y}")).collect();
+        terms.push(SPAN_WIDE.to_owned());
+        return Some(terms);
+    }
+    None
+}
+
 /// Metadata shared by a document's entries.
 fn add_common(doc: &mut Entry, f: &Fields, d: &Document, version: u32, entry: u64) {
     doc.add_text(f.id, &d.id);
@@ -263,6 +319,9 @@ fn add_common(doc: &mut Entry, f: &Fields, d: &Document, version: u32, entry: u6
         if let (Some(from), Some(to)) = (from.or(to), to) {
             doc.add_i64(f.date_from, from.min(to));
             doc.add_i64(f.date_to, from.max(to));
+            for term in span_terms(from.min(to), from.max(to)) {
+                doc.add_text(f.span, term);
+            }
         }
         if let Ok(json) = serde_json::to_string(date) {
             doc.add_text(f.s_date, json);
@@ -441,4 +500,36 @@ fn push_para(out: &mut String, text: &str) {
         out.push_str("\n\n");
     }
     out.push_str(text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_terms_list_the_years_and_months_a_range_touches() {
+        assert_eq!(span_terms(19561030, 19561030), ["y1956", "m1956-10"]);
+        assert_eq!(span_terms(19551215, 19560110), ["y1955", "y1956", "m1955-12", "m1956-01"]);
+        // Sixty years and more: neither years nor months listed.
+        assert_eq!(span_terms(18000101, 19991231), [SPAN_WIDE, SPAN_MONTHS_UNLISTED]);
+        // Four years: the years, but not the 48 months.
+        assert_eq!(span_terms(19530101, 19561231), ["y1953", "y1954", "y1955", "y1956", SPAN_MONTHS_UNLISTED]);
+    }
+
+    #[test]
+    fn span_candidates_cover_every_overlapping_range() {
+        // A query for 1-5 November 1956 looks at November's entries and long ranges.
+        assert_eq!(span_candidates(19561101, 19561105).unwrap(), ["m1956-11", SPAN_MONTHS_UNLISTED]);
+        // A whole year is twelve months.
+        assert_eq!(span_candidates(19560101, 19561231).unwrap().len(), 13);
+        // Ten years: by year.
+        assert_eq!(span_candidates(19500101, 19591231).unwrap().last().map(String::as_str), Some(SPAN_WIDE));
+        assert!(span_candidates(10000101, 19991231).is_none());
+        // Every range that overlaps the query holds one of its candidate terms.
+        let query = (19560101, 19561231);
+        let candidates = span_candidates(query.0, query.1).unwrap();
+        for (from, to) in [(19561231, 19570105), (19400101, 19991231), (19550101, 19600101), (19560615, 19560615)] {
+            assert!(span_terms(from, to).iter().any(|t| candidates.contains(t)), "{from}..{to}");
+        }
+    }
 }

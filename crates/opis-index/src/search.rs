@@ -14,7 +14,9 @@ use std::ops::Bound;
 use opis_model::DocDate;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Field as TField, IndexRecordOption, Value};
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
@@ -120,6 +122,17 @@ impl Builder<'_> {
                             Bound::Unbounded,
                         )),
                     ));
+                }
+                // With both ends known, the entries holding a year or month term of the range
+                // drive the search, and the ranges above only check them.
+                if let (Some(from), Some(to)) = (from, to)
+                    && let Some(terms) = crate::schema::span_candidates(*from, *to)
+                {
+                    let candidates = terms.iter().map(|t| keyword_q(self.f.span, t)).collect::<Option<Vec<_>>>();
+                    if let Some(q) = candidates.and_then(any_of) {
+                        // Scoreless: which month a hit falls in says nothing of its relevance.
+                        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+                    }
                 }
                 if clauses.is_empty() { None } else { Some(Box::new(BooleanQuery::new(clauses))) }
             }
