@@ -98,8 +98,8 @@ impl SqliteStore {
         // The page is chosen on `documents` alone, then its JSON read: sorting the join would read
         // the JSON of every remaining document for each page.
         let sql = format!(
-            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path
-             FROM (SELECT d.id, d.version, d.content_hash, d.updated_at FROM documents d{clause}
+            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path, d.access_until
+             FROM (SELECT d.id, d.version, d.content_hash, d.updated_at, d.access_until FROM documents d{clause}
                    ORDER BY d.updated_at, d.id LIMIT ?) d
              JOIN versions v ON v.doc_id = d.id AND v.version = d.version
              ORDER BY d.updated_at, d.id"
@@ -117,6 +117,7 @@ impl SqliteStore {
                 content_hash: r.get(2)?,
                 updated_at: r.get(3)?,
                 source_path: r.get(5)?,
+                access_until: r.get(6)?,
             });
         }
         Ok(out)
