@@ -14,6 +14,7 @@ use std::ops::Bound;
 use opis_model::DocDate;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
+use opis_store::access::Visibility;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field as TField, IndexRecordOption, Value};
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
@@ -279,10 +280,44 @@ fn stem_languages(searcher: &Searcher, f: &Fields) -> Result<Vec<String>> {
     Ok(langs)
 }
 
-/// Runs a parsed query.
-pub fn run(searcher: &Searcher, f: &Fields, node: &Node, opts: &SearchOptions) -> Result<SearchResults> {
+/// The entries a viewer may see: public today, or granted (by document id or collection);
+/// `None` for a viewer who sees everything.
+fn visible_filter(f: &Fields, visibility: &Visibility) -> Option<Box<dyn Query>> {
+    let Visibility::Limited { today, documents, collections, .. } = visibility else {
+        return None;
+    };
+    let public = RangeQuery::new(
+        std::ops::Bound::Included(Term::from_field_i64(f.access, i64::MIN)),
+        std::ops::Bound::Included(Term::from_field_i64(f.access, *today)),
+    );
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(public))];
+    for id in documents {
+        any.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic))));
+    }
+    for c in collections {
+        any.push((
+            Occur::Should,
+            Box::new(TermQuery::new(Term::from_field_text(f.collection, c), IndexRecordOption::Basic)),
+        ));
+    }
+    Some(Box::new(BooleanQuery::new(any)))
+}
+
+/// Runs a parsed query for a viewer.
+pub fn run(
+    searcher: &Searcher,
+    f: &Fields,
+    node: &Node,
+    opts: &SearchOptions,
+    visibility: &Visibility,
+) -> Result<SearchResults> {
     let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default() };
     let matched: Box<dyn Query> = builder.build(node)?.unwrap_or_else(|| Box::new(AllQuery));
+    // What the viewer may not see is not matched, so neither hits nor facet counts show it.
+    let matched = match visible_filter(f, visibility) {
+        Some(filter) => Box::new(BooleanQuery::new(vec![(Occur::Must, matched), (Occur::Must, filter)])),
+        None => matched,
+    };
     let content = has_content(node);
     let hits_query: Box<dyn Query> = if content {
         matched.box_clone()

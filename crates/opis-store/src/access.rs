@@ -113,7 +113,7 @@ pub struct AccessRule {
 }
 
 /// What one viewer may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Visibility {
     /// Editors and admins (and the command line): everything.
     Everything,
@@ -269,6 +269,49 @@ impl SqliteStore {
         }
         let sql = format!("SELECT 1 FROM documents d WHERE d.id = ?1 AND {}", visibility.sql("d"));
         Ok(self.conn().prepare_cached(&sql)?.exists([id])?)
+    }
+
+    /// Every collection the viewer sees a document of, with the counts and spans of those.
+    pub fn collections_visible(&self, visibility: &Visibility) -> Result<Vec<crate::CollectionSummary>> {
+        let sql = format!(
+            "SELECT COALESCE(collection, ''), COUNT(*), MIN(date_from), MAX(date_to) FROM documents d WHERE {}
+             GROUP BY COALESCE(collection, '') ORDER BY 1",
+            visibility.sql("d")
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::CollectionSummary {
+                name: r.get(0)?,
+                documents: r.get::<_, i64>(1)? as u64,
+                date_from: r.get(2)?,
+                date_to: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// [`crate::Store::stats`] over what the viewer sees.
+    pub fn stats_visible(&self, visibility: &Visibility) -> Result<crate::Stats> {
+        if *visibility == Visibility::Everything {
+            return crate::Store::stats(self);
+        }
+        let vis = visibility.sql("d");
+        let count = |sql: String| -> Result<u64> {
+            Ok(self.conn().prepare_cached(&sql)?.query_row([], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let mut stats = crate::Stats {
+            documents: count(format!("SELECT COUNT(*) FROM documents d WHERE {vis}"))?,
+            turns: count(format!("SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.doc_id WHERE {vis}"))?,
+            notes: count(format!("SELECT COUNT(*) FROM notes n JOIN documents d ON d.id = n.doc_id WHERE {vis}"))?,
+            persons: count(format!(
+                "SELECT COUNT(DISTINCT p.name) FROM persons p JOIN documents d ON d.id = p.doc_id WHERE {vis}"
+            ))?,
+            ..Default::default()
+        };
+        for c in self.collections_visible(visibility)? {
+            stats.collections.insert(c.name, c.documents);
+        }
+        Ok(stats)
     }
 
     /// Whether any document is not public today (so surfaces that cannot filter cheaply know

@@ -26,6 +26,8 @@ pub struct ChangeFilter {
     pub until: Option<String>,
     /// Only documents in one of these collections (`None`: any document, with or without one).
     pub collections: Option<Vec<String>>,
+    /// Only what this viewer may see (`None`: everything).
+    pub visibility: Option<crate::access::Visibility>,
 }
 
 /// Where a listing resumes: after this `(updated_at, id)`.
@@ -144,6 +146,9 @@ fn where_clause(filter: &ChangeFilter, after: Option<&ChangeCursor>) -> (String,
             conditions.push(format!("d.collection IN ({marks})"));
             values.extend(collections.iter().map(|c| Value::Text(c.clone())));
         }
+    }
+    if let Some(v) = &filter.visibility {
+        conditions.push(v.sql("d"));
     }
     if let Some(c) = after {
         conditions.push("(d.updated_at, d.id) > (?, ?)".to_owned());

@@ -1,6 +1,7 @@
 //! The `opis` command line. A thin layer: it parses arguments, calls the library
 //! crates (formats, store, index), and prints.
 
+mod admin;
 mod export;
 mod ingest;
 mod outline;
@@ -123,6 +124,45 @@ enum Command {
         /// Files and folders to ingest first (as `opis ingest`).
         #[arg(long, num_args = 1..)]
         ingest: Vec<PathBuf>,
+    },
+    /// Accounts: add (password from OPIS_PASSWORD or stdin), list, remove.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// API tokens (sent as `Authorization: Bearer`): create, list, revoke.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Access rules of documents and collections: set, clear, list.
+    #[command(subcommand)]
+    Access(admin::AccessCommand),
+    /// Grant an account a restricted document or collection (or withdraw it with --revoke).
+    Grant {
+        user: String,
+        /// `document` or `collection`.
+        scope: String,
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Correct a document: PATCH is the JSON of a patch, e.g.
+    /// '{"op":"set_speakers","turn":3,"anchor":"…","speakers":["Zhukov"]}'.
+    Correct {
+        id: String,
+        patch: String,
+        #[arg(long)]
+        reason: String,
+        /// Who the audit log names.
+        #[arg(long, default_value = "cli")]
+        author: String,
+    },
+    /// The audit log, newest first.
+    Audit {
+        /// Only this action (sign_in, sign_in_failed, correction, access, grant, ingest, …).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -295,6 +335,15 @@ fn ingest_command(
     }
     let report = index.sync(&store).context("updating the search index")?;
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
+    let detail = format!(
+        "{} files: {} new, {} changed, {} unchanged, {} failed",
+        summary.files,
+        summary.new,
+        summary.changed,
+        summary.unchanged,
+        summary.failed.len()
+    );
+    store.audit("cli", "ingest", &opts.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), &detail)?;
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
     }
@@ -317,6 +366,17 @@ fn run(cli: Cli) -> Result<()> {
     let base_url = cli.base_url;
     match cli.command {
         Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
+        Command::User(c) => admin::user(&data, c),
+        Command::Token(c) => admin::token(&data, c),
+        Command::Access(c) => admin::access(&data, c),
+        Command::Grant { user, scope, name, revoke } => {
+            let Some(scope) = opis_store::access::Scope::parse(&scope) else {
+                anyhow::bail!("unknown scope {scope:?}; expected document or collection")
+            };
+            admin::grant(&data, &user, scope, &name, revoke)
+        }
+        Command::Correct { id, patch, reason, author } => admin::correct(&data, &id, &patch, &reason, &author),
+        Command::Audit { action, limit, json } => admin::audit(&data, action.as_deref(), limit, json),
         Command::Serve { addr, ingest } => {
             if !ingest.is_empty() {
                 // Files that failed are reported; what was stored is served all the same.
