@@ -206,7 +206,8 @@ impl SqliteStore {
 
     /// Every access rule, by scope and name.
     pub fn access_rules(&self) -> Result<Vec<AccessRule>> {
-        let mut stmt = self.conn().prepare("SELECT scope, name, level, until FROM access_rules ORDER BY scope, name")?;
+        let mut stmt =
+            self.conn().prepare("SELECT scope, name, level, until FROM access_rules ORDER BY scope, name")?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
         })?;
@@ -333,7 +334,8 @@ mod tests {
         assert_eq!(AccessLevel::parse("embargoed", Some("2030-05-01")).unwrap().until_key(), 20300501);
         assert!(AccessLevel::parse("embargoed", None).is_err());
         assert!(AccessLevel::parse("secret", None).is_err());
-        let v = Visibility::Limited { today: 20261127, user_id: None, documents: vec![], collections: vec!["c".into()] };
+        let v =
+            Visibility::Limited { today: 20261127, user_id: None, documents: vec![], collections: vec!["c".into()] };
         assert!(v.sees("x", None, PUBLIC));
         assert!(!v.sees("x", None, RESTRICTED));
         assert!(v.sees("x", Some("c"), RESTRICTED), "granted collection");

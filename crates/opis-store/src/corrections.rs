@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{PreparedDocument, Provenance, Result, SqliteStore, Store, StoreError, time};
 
-
 /// Characters of a turn's text an anchor holds at most.
 pub const ANCHOR_CHARS: usize = 60;
 

@@ -330,7 +330,7 @@ async fn get_version(
             }
             Ok(st.version(&id, version)?)
         })?
-            .ok_or_else(|| WebError::NotFound(format!("document {id:?} version {version}")))
+        .ok_or_else(|| WebError::NotFound(format!("document {id:?} version {version}")))
     })
     .await?;
     Ok(Json(doc))
@@ -394,8 +394,10 @@ async fn search(
     };
     let opts = SearchOptions { limit, offset, sort, facets: p.facets.unwrap_or(false) };
     let q = p.q.unwrap_or_default();
-    let results =
-        blocking(&state, move |s| s.index().search_as(&q, &opts, &crate::auth::visibility()).map_err(|e| WebError::from_search(e, &q))).await?;
+    let results = blocking(&state, move |s| {
+        s.index().search_as(&q, &opts, &crate::auth::visibility()).map_err(|e| WebError::from_search(e, &q))
+    })
+    .await?;
     Ok(Json(results))
 }
 
@@ -554,9 +556,7 @@ async fn list_archives(State(state): State<Shared>) -> ApiResult<Vec<ArchiveNode
         (status = 500, description = "A server error", body = ApiError)
     ))]
 async fn list_collections(State(state): State<Shared>) -> ApiResult<Vec<CollectionSummary>> {
-    Ok(Json(
-        blocking(&state, |s| s.with_store(|st| Ok(st.collections_visible(&crate::auth::visibility())?))).await?,
-    ))
+    Ok(Json(blocking(&state, |s| s.with_store(|st| Ok(st.collections_visible(&crate::auth::visibility())?))).await?))
 }
 
 /// Counts over the whole store.

@@ -349,14 +349,18 @@ pub(crate) async fn signin(State(state): State<Shared>, req: Request) -> Result<
             tracing::info!(user = %name, client = %addr, "signed in");
             let mut res = Redirect::to("/").into_response();
             let h = res.headers_mut();
-            h.append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, &session, opis_store::auth::SESSION_SECONDS));
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&headers, SESSION_COOKIE, &session, opis_store::auth::SESSION_SECONDS),
+            );
             h.append(header::SET_COOKIE, set_cookie(&headers, SIGNIN_CSRF_COOKIE, "", 0));
             Ok(res)
         }
         None => {
             state.limiter.failed(&keys);
             tracing::warn!(user = %name, client = %addr, "sign-in failed");
-            let mut res = (StatusCode::UNAUTHORIZED, signin_page(expected, Some("Wrong name or password."))).into_response();
+            let mut res =
+                (StatusCode::UNAUTHORIZED, signin_page(expected, Some("Wrong name or password."))).into_response();
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)
         }

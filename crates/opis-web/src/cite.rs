@@ -174,7 +174,10 @@ fn export_documents(state: &AppState, query: &str, sort: Sort) -> Result<(Vec<Do
     let mut offset = 0;
     let truncated = loop {
         let opts = SearchOptions { limit: MAX_LIMIT, offset, sort, facets: false };
-        let results = state.index().search_as(query, &opts, &crate::auth::visibility()).map_err(|e| WebError::from_search(e, query))?;
+        let results = state
+            .index()
+            .search_as(query, &opts, &crate::auth::visibility())
+            .map_err(|e| WebError::from_search(e, query))?;
         for hit in &results.hits {
             if !seen.contains(&hit.id) {
                 if ids.len() == EXPORT_LIMIT {

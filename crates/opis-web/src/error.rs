@@ -83,7 +83,9 @@ impl WebError {
             WebError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             WebError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             WebError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
-            WebError::Store(StoreError::Correction(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "correction_does_not_apply"),
+            WebError::Store(StoreError::Correction(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "correction_does_not_apply")
+            }
             WebError::Store(_) | WebError::Index(_) | WebError::Task(_) | WebError::Bind { .. } => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -115,9 +117,7 @@ impl IntoResponse for WebError {
                 &format!("Too many failed sign-ins. Try again in {retry_after} seconds."),
             ),
             WebError::Rejected(why) => layout::error_page("Not accepted", why),
-            WebError::Store(StoreError::Correction(why)) => {
-                layout::error_page("The correction does not apply", why)
-            }
+            WebError::Store(StoreError::Correction(why)) => layout::error_page("The correction does not apply", why),
             other => {
                 tracing::error!(error = %other, "serving a page failed");
                 layout::error_page(

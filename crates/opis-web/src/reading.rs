@@ -48,8 +48,7 @@ pub(crate) async fn document(
                 }
             }
             // Only a document in a collection has neighbours (the query opens a connection).
-            let mut neighbours =
-                if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
+            let mut neighbours = if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
             // A neighbour the viewer may not see is left out.
             for side in [&mut neighbours.previous, &mut neighbours.next] {
                 if let Some(n) = side.as_ref()

@@ -316,6 +316,16 @@ fn ingest_command(
     let caught_up = index.sync(&store).context("updating the search index")?;
     let opts = ingest::IngestOptions { paths, collection, jobs };
     let summary = ingest::run(&opts, &mut store, &mut index)?;
+    let detail = format!(
+        "{} files: {} new, {} changed, {} unchanged, {} failed",
+        summary.files,
+        summary.new,
+        summary.changed,
+        summary.unchanged,
+        summary.failed.len()
+    );
+    let paths: Vec<String> = opts.paths.iter().map(|p| p.display().to_string()).collect();
+    store.audit("cli", "ingest", &paths.join(" "), &detail)?;
     eprintln!(
         "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
         summary.files,
@@ -335,15 +345,7 @@ fn ingest_command(
     }
     let report = index.sync(&store).context("updating the search index")?;
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
-    let detail = format!(
-        "{} files: {} new, {} changed, {} unchanged, {} failed",
-        summary.files,
-        summary.new,
-        summary.changed,
-        summary.unchanged,
-        summary.failed.len()
-    );
-    store.audit("cli", "ingest", &opts.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), &detail)?;
+
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
     }
