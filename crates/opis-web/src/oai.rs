@@ -603,7 +603,7 @@ impl Context<'_> {
         let local = identifier.strip_prefix(&prefix).ok_or_else(unknown)?;
         let id = percent_decode(local).ok_or_else(unknown)?;
         // A document the harvester may not see does not exist for it.
-        let stored = store.document(&id)?.filter(|d| crate::auth::sees(d));
+        let stored = store.document(&id)?.filter(crate::auth::sees);
         Ok(stored.ok_or_else(unknown)?)
     }
 

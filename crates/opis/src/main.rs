@@ -111,6 +111,9 @@ enum Command {
         out: PathBuf,
         /// A search query, as `opis search` takes it; without one, every document.
         query: Option<String>,
+        /// Only documents public today (leave out restricted and embargoed ones).
+        #[arg(long)]
+        public_only: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -440,9 +443,9 @@ fn run(cli: Cli) -> Result<()> {
             out.flush()?;
             Ok(())
         }
-        Command::Export { format, out, query } => {
+        Command::Export { format, out, query, public_only } => {
             let store = open_store(&data)?;
-            let n = export::run(&data, &store, format, &out, query.as_deref())?;
+            let n = export::run(&data, &store, format, &out, query.as_deref(), public_only)?;
             eprintln!("exported {n} document(s) to {}", out.display());
             Ok(())
         }
