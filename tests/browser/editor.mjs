@@ -3,7 +3,7 @@
 // back, sign out. Playwright (playwright-core) drives Debian's chromium against $OPIS_URL; the
 // account is made by tests/clients/run-editor with `opis user add` (name and password in
 // OPIS_EDITOR_NAME / OPIS_EDITOR_PASSWORD). Which turn and which speakers are read from the seed
-// in $OPIS_SHARED: the turn the seed gives to Saburov ("Cde. Saburov. Agrees …"), reassigned
+// in $OPIS_SHARED: the turn the seed gives to Saburov ("Cde. Saburov: Agrees …"), reassigned
 // to Suslov, whom the seed names but never as a speaker. Exits non-zero on a failed check.
 import fs from "node:fs";
 import path from "node:path";
@@ -28,7 +28,7 @@ const seedText = fs.readFileSync(path.join(SHARED, "seed/presidium-1956-10-30.tx
 const id = "wilson-" + seedText.match(/\/document\/(\d+)/)[1];
 const FROM = "Saburov";
 const TO = "Suslov";
-if (!/Cde\. Saburov\. Agrees/.test(seedText)) throw new Error("the seed no longer has Saburov's turn");
+if (!/Cde\. Saburov: Agrees/.test(seedText)) throw new Error("the seed no longer has Saburov's turn");
 if (!seedText.includes(TO)) throw new Error(`the seed does not name ${TO}`);
 
 let failed = 0;
