@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, serde_urlencoded_form};
 use crate::layout::doc_url;
-use crate::{AppState, Shared, WebError, blocking, layout};
+use crate::{AppState, Shared, WebError, blocking};
 
 /// The speakers form under a turn, for editors.
 pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
@@ -185,16 +185,4 @@ pub(crate) async fn correct_api(
         serde_json::from_slice(&body).map_err(|e| WebError::BadParameter(format!("the request body: {e}")))?;
     let (correction, version) = blocking(&state, move |s| apply(s, &id, &req.patch, &req.reason)).await?;
     Ok(Json(CorrectionResult { correction, version }))
-}
-
-/// GET /upload: not offered yet.
-pub(crate) async fn upload_form() -> Result<Markup, WebError> {
-    auth::current().require(Role::Editor)?;
-    Ok(layout::error_page("Upload", "Uploading from the web is not available yet: use opis ingest."))
-}
-
-/// POST /upload: refused for everyone but editors; not offered yet.
-pub(crate) async fn upload() -> Result<Markup, WebError> {
-    auth::current().require(Role::Editor)?;
-    Err(WebError::Rejected("uploading from the web is not available yet: use opis ingest".into()))
 }

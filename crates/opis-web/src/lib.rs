@@ -25,6 +25,8 @@ mod layout;
 pub mod oai;
 mod pages;
 mod reading;
+mod upload;
+pub use upload::MAX_UPLOAD_BYTES;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -154,7 +156,12 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/signin", get(auth::signin_form).post(auth::signin))
         .route("/signout", post(auth::signout))
         .route("/doc/{id}/correct", post(edit::correct_form))
-        .route("/upload", get(edit::upload_form).post(edit::upload))
+        .route(
+            "/upload",
+            get(upload::upload_form)
+                .post(upload::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(upload::max_bytes())),
+        )
         .route("/admin/audit", get(admin::audit_page))
         .nest("/api", api::routes())
         .fallback(pages::not_found)

@@ -549,3 +549,56 @@ async fn an_editors_correction_survives_reingest_of_the_same_and_of_a_modified_s
     let hits = index.search("speaker:Suslov", &opis_index::SearchOptions::default()).expect("search");
     assert!(hits.hits.iter().any(|h| h.id == SEED_ID && h.turn == Some(n as u32)));
 }
+
+#[tokio::test]
+async fn an_editor_uploads_a_file_and_gets_the_same_diagnostics_as_the_command_line() {
+    let f = fixture("upload");
+    let app = opis_web::router(&f.dir).expect("router");
+    let upload = |uri: &str, body: Vec<u8>, auth: Option<String>| {
+        let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/octet-stream");
+        if let Some(token) = auth {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        req.body(Body::from(body)).expect("request")
+    };
+    let path = shared().join("corpora/akoma-ntoso");
+    let file = std::fs::read_dir(&path)
+        .expect("akoma-ntoso corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .min()
+        .expect("an Akoma Ntoso file");
+    let bytes = std::fs::read(&file).expect("read");
+    let name = file.file_name().expect("name").to_string_lossy().into_owned();
+    let uri = format!("/upload?filename={}&collection=uploaded", enc(&name));
+
+    assert_eq!(send(&app, upload(&uri, bytes.clone(), None)).await.status, StatusCode::UNAUTHORIZED);
+    let answer = send(&app, upload(&uri, bytes.clone(), Some(f.editor_token.clone()))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let result: serde_json::Value = serde_json::from_str(&answer.body).expect("json");
+    let cli = opis_formats::parse_file(&file, None).expect("the command line's reader");
+    let docs = result["documents"].as_array().expect("documents");
+    assert_eq!(docs.len(), cli.documents.len());
+    for (got, want) in docs.iter().zip(&cli.documents) {
+        assert_eq!(got["id"], want.id.as_str());
+        assert_eq!(got["outcome"], "new");
+        assert_eq!(got["diagnostics"], serde_json::to_value(&want.diagnostics).expect("json"));
+    }
+    let store = SqliteStore::open(&f.dir).expect("store");
+    let first = store.document(&cli.documents[0].id).expect("read").expect("stored");
+    assert_eq!(first.document.collection.as_deref(), Some("uploaded"));
+    assert_eq!(first.source_path.as_deref(), Some(format!("upload:{name}").as_str()));
+    assert_eq!(store.audit_entries(Some("ingest"), 10).expect("audit")[0].actor, "token:1");
+    let app = opis_web::router(&f.dir).expect("router");
+    assert_eq!(get(&app, &format!("/doc/{}", cli.documents[0].id), None).await.status, StatusCode::OK);
+
+    // Again: unchanged. Not a document, or too large: refused with the reader's message.
+    let again = send(&app, upload(&uri, bytes.clone(), Some(f.editor_token.clone()))).await;
+    assert!(again.body.contains("\"unchanged\""), "{}", again.body);
+    let binary =
+        send(&app, upload("/upload?filename=x.bin", vec![0, 159, 146, 150, 0, 1], Some(f.editor_token.clone()))).await;
+    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", binary.body);
+    let huge = vec![b' '; opis_web::MAX_UPLOAD_BYTES + 1];
+    let too_large = send(&app, upload("/upload?filename=big.txt", huge, Some(f.editor_token.clone()))).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
