@@ -7,7 +7,8 @@
 //! `documents.access_until`: the first day (`YYYYMMDD`) it is public: 0 for public,
 //! [`RESTRICTED`] for restricted. The index carries the same number, so anonymous searches and
 //! facet counts are filtered with one range (`access_until <= today`). Changing a rule rewrites
-//! the number of the documents it covers and logs a change for each, so the index follows.
+//! the number of the documents it covers, gives them a new `updated_at` and logs a change for
+//! each, so the index and harvesters follow.
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -197,7 +198,11 @@ impl SqliteStore {
         };
         let now = time::now_rfc3339();
         for (id, version) in &changed {
-            tx.execute(&format!("UPDATE documents SET access_until = {EFFECTIVE_ACCESS} WHERE id = ?1"), [id])?;
+            // A new datestamp, so harvesters (OAI-PMH `from`) see a document that became public.
+            tx.execute(
+                &format!("UPDATE documents SET access_until = {EFFECTIVE_ACCESS}, updated_at = ?2 WHERE id = ?1"),
+                params![id, now],
+            )?;
             tx.execute("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)", params![id, version, now])?;
         }
         tx.commit()?;
