@@ -195,6 +195,29 @@ pub fn correct(data: &Path, id: &str, patch: &str, reason: &str, author: &str) -
     Ok(())
 }
 
+/// Lists corrections (of one document, or all): id, document, status, author, time, reason,
+/// patch; `needs_review` marks one the last ingest could not apply.
+pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
+    let store = SqliteStore::open(data)?;
+    for c in store.corrections(id)? {
+        if json {
+            println!("{}", serde_json::to_string(&c)?);
+        } else {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                c.id,
+                c.doc_id,
+                c.status,
+                c.author,
+                c.created_at,
+                c.reason,
+                c.patch.describe()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn audit(data: &Path, action: Option<&str>, limit: usize, json: bool) -> Result<()> {
     let store = SqliteStore::open(data)?;
     for e in store.audit_entries(action, limit)? {

@@ -157,6 +157,13 @@ enum Command {
         #[arg(long, default_value = "cli")]
         author: String,
     },
+    /// Corrections (of one document, or all), with their status (`needs_review` when the last
+    /// ingest could not apply one).
+    Corrections {
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The audit log, newest first.
     Audit {
         /// Only this action (sign_in, sign_in_failed, correction, access, grant, ingest, …).
@@ -381,6 +388,7 @@ fn run(cli: Cli) -> Result<()> {
             admin::grant(&data, &user, scope, &name, revoke)
         }
         Command::Correct { id, patch, reason, author } => admin::correct(&data, &id, &patch, &reason, &author),
+        Command::Corrections { id, json } => admin::corrections(&data, id.as_deref(), json),
         Command::Audit { action, limit, json } => admin::audit(&data, action.as_deref(), limit, json),
         Command::Serve { addr, ingest } => {
             if !ingest.is_empty() {

@@ -77,6 +77,9 @@ fn accounts_tokens_access_corrections_and_the_audit_log_from_the_command_line() 
     ok(&opis(&data, &["check"], None));
     let found = ok(&opis(&data, &["search", "speaker:Suslov", "--json"], None));
     assert!(found.contains("\"wilson-113647\""), "{found}");
+    let listed = ok(&opis(&data, &["corrections", "wilson-113647"], None));
+    assert!(listed.starts_with("1\twilson-113647\tapplied\ted\t"), "{listed}");
+    assert!(listed.contains("speakers Suslov"), "{listed}");
     let versions = ok(&opis(&data, &["show", "wilson-113647", "--versions"], None));
     assert_eq!(versions.lines().count(), 2, "the correction is version 2: {versions}");
 
