@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use opis_model::DocDate;
+use opis_store::access::Visibility;
 use opis_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Schema;
@@ -272,6 +273,12 @@ impl Index {
         })
     }
 
+    /// Makes the latest commit (by this or another writer) visible to searches now.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// The last store change sequence number this index has applied.
     pub fn applied_seq(&self) -> i64 {
         self.applied
@@ -317,7 +324,9 @@ impl Index {
     /// new and changed documents), without reading them back. Returns `false`, and indexes
     /// nothing, when they do not continue where the index stands (another writer logged changes
     /// in between, or the index must be rebuilt): then [`Index::sync`] brings it up from the
-    /// log. Nothing is visible to searches until [`Index::commit_written`].
+    /// log. Nothing is visible to searches until [`Index::commit_written`]. The documents are
+    /// indexed as public and as given: a batch whose receipt says `reread` is indexed by
+    /// [`Index::sync`] instead.
     pub fn apply_written(
         &mut self,
         written: &[(&opis_model::Document, u32)],
@@ -331,7 +340,7 @@ impl Index {
         let writer = self.writer()?;
         for (doc, version) in written {
             writer.delete_term(Term::from_field_text(fields.id, &doc.id));
-            for entry in schema::entries(doc, *version, &fields) {
+            for entry in schema::entries(doc, *version, opis_store::access::PUBLIC, &fields) {
                 writer.add_document(entry)?;
             }
         }
@@ -376,7 +385,7 @@ impl Index {
                 for id in ids {
                     writer.delete_term(Term::from_field_text(fields.id, id));
                     if let Some(stored) = store.document(id)? {
-                        for entry in schema::entries(&stored.document, stored.version, &fields) {
+                        for entry in schema::entries(&stored.document, stored.version, stored.access_until, &fields) {
                             writer.add_document(entry)?;
                         }
                         documents += 1;
@@ -407,7 +416,7 @@ impl Index {
         let mut failure: Option<tantivy::TantivyError> = None;
         let walked = store.for_each_document(&mut |stored| {
             if failure.is_none() {
-                for entry in schema::entries(&stored.document, stored.version, &fields) {
+                for entry in schema::entries(&stored.document, stored.version, stored.access_until, &fields) {
                     if let Err(e) = writer.add_document(entry) {
                         failure = Some(e);
                         break;
@@ -440,14 +449,20 @@ impl Index {
     /// same query with the same options, as a reader paging or narrowing by facets sends it,
     /// is answered without searching again.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+        self.search_as(query, opts, &Visibility::Everything)
+    }
+
+    /// As [`Index::search`], seeing only what `visibility` may see: hits, totals and facet
+    /// counts leave out every document (and turn) it may not.
+    pub fn search_as(&self, query: &str, opts: &SearchOptions, visibility: &Visibility) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
-        let key = (query.to_owned(), opts.limit, opts.offset, opts.sort, opts.facets);
+        let key = (query.to_owned(), opts.limit, opts.offset, opts.sort, opts.facets, visibility.clone());
         if let Some(hit) = self.cache.get(generation, &key) {
             return Ok(hit);
         }
         let node = query::parse(query)?;
-        let results = search::run(&searcher, &self.fields, &node, opts)?;
+        let results = search::run(&searcher, &self.fields, &node, opts, visibility)?;
         self.cache.put(generation, key, &results);
         Ok(results)
     }
@@ -455,12 +470,12 @@ impl Index {
     /// [`Index::search`] without the result cache: every call searches (benchmarks time this).
     pub fn search_uncached(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         let node = query::parse(query)?;
-        search::run(&self.reader.searcher(), &self.fields, &node, opts)
+        search::run(&self.reader.searcher(), &self.fields, &node, opts, &Visibility::Everything)
     }
 }
 
-/// (query, limit, offset, sort, facets): what a search's answer depends on, with the index.
-type CacheKey = (String, usize, usize, Sort, bool);
+/// (query, limit, offset, sort, facets, viewer): what a search's answer depends on, with the index.
+type CacheKey = (String, usize, usize, Sort, bool, Visibility);
 
 /// Answers of recent searches for one searcher generation; emptied when the generation
 /// changes; when full, an arbitrary answer makes room (the map's order is as good as random).

@@ -25,7 +25,7 @@ use crate::tokenizers;
 
 /// Bumped whenever the schema or the analysis changes; an index built by another version is
 /// rebuilt on the next sync.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Entry kinds (the `entry` field).
 pub const ENTRY_DOC: u64 = 0;
@@ -63,6 +63,9 @@ pub struct Fields {
     pub names: Field,
     pub speaker: Field,
     pub person: Field,
+    /// The first day (`YYYYMMDD`) the document is public (0: public; see `opis_store::access`),
+    /// on every entry: anonymous searches keep `access <= today`.
+    pub access: Field,
     // Stored only.
     pub s_title: Field,
     pub s_date: Field,
@@ -114,6 +117,7 @@ pub fn build_schema() -> (Schema, Fields) {
         names: b.add_text_field("names", names),
         speaker: b.add_text_field("speaker", keys.clone()),
         person: b.add_text_field("person", keys),
+        access: b.add_i64_field("access", INDEXED | FAST),
         s_title: b.add_text_field("s_title", STORED),
         s_date: b.add_text_field("s_date", STORED),
         s_kind: b.add_text_field("s_kind", STORED),
@@ -361,7 +365,16 @@ pub fn doc_lang(d: &Document) -> String {
 }
 
 /// Every index entry of one document: the document entry first, then one per turn.
-pub fn entries(d: &Document, version: u32, f: &Fields) -> Vec<Entry> {
+/// The entries of a document whose access is `access_until` (see [`Fields::access`]).
+pub fn entries(d: &Document, version: u32, access_until: i64, f: &Fields) -> Vec<Entry> {
+    let mut out = entries_of(d, version, f);
+    for e in &mut out {
+        e.add_i64(f.access, access_until);
+    }
+    out
+}
+
+fn entries_of(d: &Document, version: u32, f: &Fields) -> Vec<Entry> {
     let lang = doc_lang(d);
     let mut out = Vec::new();
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use opis_model::DocDate;
+use opis_store::access::Visibility;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
@@ -292,10 +293,44 @@ fn stem_languages(searcher: &Searcher, f: &Fields) -> Result<Vec<String>> {
     Ok(langs)
 }
 
-/// Runs a parsed query.
-pub fn run(searcher: &Searcher, f: &Fields, node: &Node, opts: &SearchOptions) -> Result<SearchResults> {
+/// The entries a viewer may see: public today, or granted (by document id or collection);
+/// `None` for a viewer who sees everything.
+fn visible_filter(f: &Fields, visibility: &Visibility) -> Option<Box<dyn Query>> {
+    let Visibility::Limited { today, documents, collections, .. } = visibility else {
+        return None;
+    };
+    let public = RangeQuery::new(
+        std::ops::Bound::Included(Term::from_field_i64(f.access, i64::MIN)),
+        std::ops::Bound::Included(Term::from_field_i64(f.access, *today)),
+    );
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(public))];
+    for id in documents {
+        any.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic))));
+    }
+    for c in collections {
+        any.push((
+            Occur::Should,
+            Box::new(TermQuery::new(Term::from_field_text(f.collection, c), IndexRecordOption::Basic)),
+        ));
+    }
+    Some(Box::new(BooleanQuery::new(any)))
+}
+
+/// Runs a parsed query for a viewer.
+pub fn run(
+    searcher: &Searcher,
+    f: &Fields,
+    node: &Node,
+    opts: &SearchOptions,
+    visibility: &Visibility,
+) -> Result<SearchResults> {
     let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default() };
     let matched: Box<dyn Query> = builder.build(node)?.unwrap_or_else(|| Box::new(AllQuery));
+    // What the viewer may not see is not matched, so neither hits nor facet counts show it.
+    let matched = match visible_filter(f, visibility) {
+        Some(filter) => Box::new(BooleanQuery::new(vec![(Occur::Must, matched), (Occur::Must, filter)])),
+        None => matched,
+    };
     let content = has_content(node);
     let hits_query: Box<dyn Query> = if content {
         matched.box_clone()
@@ -305,7 +340,7 @@ pub fn run(searcher: &Searcher, f: &Fields, node: &Node, opts: &SearchOptions) -
     };
     let limit = opts.limit.min(MAX_LIMIT);
     let offset = opts.offset.min(MAX_OFFSET);
-    // One pass for the count, the page and (when the hits query is the matched query) facets.
+    // The page, the count and (when the hits query is the matched query) the facets.
     let facets_here = opts.facets && content;
     let facets_apart = opts.facets && !content;
     let (total, ranked, mut facet_fruit) = if limit == 0 {

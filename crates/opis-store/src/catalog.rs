@@ -17,6 +17,8 @@ pub struct DocumentFilter {
     pub from: Option<String>,
     /// Documents whose date range starts on or before this day (`YYYY-MM-DD`).
     pub until: Option<String>,
+    /// Only what this viewer may see (`None`: everything).
+    pub visibility: Option<crate::access::Visibility>,
 }
 
 /// One document in a listing: what is queried about it, not its text.
@@ -56,16 +58,17 @@ impl SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<DocumentSummary>> {
-        let mut stmt = self.conn().prepare_cached(
+        let visible = filter.visibility.as_ref().map_or("1".to_owned(), |v| v.sql("documents"));
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT id, version, title, kind, language, collection, date_from, date_to, updated_at FROM documents
-             WHERE (?1 IS NULL OR id > ?1)
+             WHERE {visible} AND (?1 IS NULL OR id > ?1)
                AND (?2 IS NULL OR collection = ?2)
                AND (?3 IS NULL OR kind = ?3)
                AND (?4 IS NULL OR language = ?4)
                AND (?5 IS NULL OR date_to >= ?5)
                AND (?6 IS NULL OR date_from <= ?6)
-             ORDER BY id LIMIT ?7",
-        )?;
+             ORDER BY id LIMIT ?7"
+        ))?;
         let rows = stmt.query_map(
             params![
                 after,

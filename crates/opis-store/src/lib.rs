@@ -15,8 +15,12 @@
 //!   sequence written in the same transaction), which the search index follows to
 //!   stay current and to catch up after a crash.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 pub mod browse;
 mod catalog;
+pub mod corrections;
 pub mod listing;
 mod migrations;
 mod sqlite;
@@ -51,6 +55,12 @@ pub enum StoreError {
         "the data folder was written by a newer opis (schema version {found}, this build knows up to {known}); upgrade opis"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    /// An account, token or access rule that cannot be made as asked (the message says why).
+    #[error("{0}")]
+    Auth(String),
+    /// A correction that does not apply to the document (the message says why).
+    #[error("the correction does not apply: {0}")]
+    Correction(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -82,6 +92,9 @@ pub struct StoredDocument {
     /// When this version was written (UTC, RFC 3339).
     pub updated_at: String,
     pub source_path: Option<String>,
+    /// The first day (`YYYYMMDD`) the document is public: [`access::PUBLIC`] (0) when it is,
+    /// [`access::RESTRICTED`] when only grants open it.
+    pub access_until: i64,
 }
 
 /// One version of a document.
@@ -159,6 +172,10 @@ pub struct BatchReceipt {
     /// under, in batch order: contiguous, since a batch is one write transaction. `None` when
     /// every document was unchanged.
     pub seqs: Option<std::ops::RangeInclusive<i64>>,
+    /// Some written document is not exactly what was handed in (stored corrections were
+    /// re-applied to it) or is not public: index from the store (`Index::sync`), not from the
+    /// batch.
+    pub reread: bool,
 }
 
 /// The store interface: SQLite today, PostgreSQL later, tested alike.

@@ -26,6 +26,8 @@ pub struct ChangeFilter {
     pub until: Option<String>,
     /// Only documents in one of these collections (`None`: any document, with or without one).
     pub collections: Option<Vec<String>>,
+    /// Only what this viewer may see (`None`: everything).
+    pub visibility: Option<crate::access::Visibility>,
 }
 
 /// Where a listing resumes: after this `(updated_at, id)`.
@@ -98,8 +100,8 @@ impl SqliteStore {
         // The page is chosen on `documents` alone, then its JSON read: sorting the join would read
         // the JSON of every remaining document for each page.
         let sql = format!(
-            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path
-             FROM (SELECT d.id, d.version, d.content_hash, d.updated_at FROM documents d{clause}
+            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path, d.access_until
+             FROM (SELECT d.id, d.version, d.content_hash, d.updated_at, d.access_until FROM documents d{clause}
                    ORDER BY d.updated_at, d.id LIMIT ?) d
              JOIN versions v ON v.doc_id = d.id AND v.version = d.version
              ORDER BY d.updated_at, d.id"
@@ -117,6 +119,7 @@ impl SqliteStore {
                 content_hash: r.get(2)?,
                 updated_at: r.get(3)?,
                 source_path: r.get(5)?,
+                access_until: r.get(6)?,
             });
         }
         Ok(out)
@@ -143,6 +146,9 @@ fn where_clause(filter: &ChangeFilter, after: Option<&ChangeCursor>) -> (String,
             conditions.push(format!("d.collection IN ({marks})"));
             values.extend(collections.iter().map(|c| Value::Text(c.clone())));
         }
+    }
+    if let Some(v) = &filter.visibility {
+        conditions.push(v.sql("d"));
     }
     if let Some(c) = after {
         conditions.push("(d.updated_at, d.id) > (?, ?)".to_owned());

@@ -95,6 +95,65 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX documents_updated ON documents (updated_at, id);
     CREATE INDEX documents_collection_date ON documents (collection, date_from, id);
     "#,
+    // 4: editors and access: accounts, sessions and API tokens (secrets only as hashes), access
+    // rules and grants (each document's effective rule in `documents.access_until`), the audit
+    // log, and corrections (patches re-applied over every ingested version).
+    r#"
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id_hash    TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE api_tokens (
+        id         INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        role       TEXT NOT NULL,
+        label      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE access_rules (
+        scope     TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        level     TEXT NOT NULL,
+        until     TEXT,
+        until_key INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE grants (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        scope   TEXT NOT NULL,
+        name    TEXT NOT NULL,
+        PRIMARY KEY (user_id, scope, name)
+    ) WITHOUT ROWID;
+    ALTER TABLE documents ADD COLUMN access_until INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE audit (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE corrections (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id     TEXT NOT NULL,
+        patch      TEXT NOT NULL,
+        author     TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'applied'
+    );
+    CREATE INDEX corrections_doc ON corrections (doc_id, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -45,25 +45,38 @@ impl SqliteStore {
         &self.conn
     }
 
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Stores one document; returns what happened and the change-log seq it was logged under.
+    /// Stores one document (with its stored corrections re-applied when `reapply`); returns
+    /// what happened, the change-log seq it was logged under, and whether what was written
+    /// differs from what was handed in or is not public (see [`BatchReceipt::reread`]).
     fn put_one(
         tx: &rusqlite::Transaction<'_>,
         prepared: &PreparedDocument,
         prov: &Provenance,
         now: &str,
-    ) -> Result<(PutOutcome, Option<i64>)> {
+        reapply: bool,
+    ) -> Result<(PutOutcome, Option<i64>, bool)> {
+        let corrected = match reapply {
+            true => crate::corrections::reapply(tx, prepared.document())?.map(PreparedDocument::new),
+            false => None,
+        };
+        let reread = corrected.is_some();
+        let prepared = corrected.as_ref().unwrap_or(prepared);
         let (doc, hash, stored) = (prepared.document(), prepared.hash(), prepared.stored());
         let current: Option<(u32, String)> = tx
             .prepare_cached("SELECT version, content_hash FROM documents WHERE id = ?1")?
             .query_row([&doc.id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (version, outcome) = match &current {
-            Some((_, h)) if h == hash => return Ok((PutOutcome::Unchanged, None)),
+            Some((_, h)) if h == hash => return Ok((PutOutcome::Unchanged, None, false)),
             Some((v, _)) => (v + 1, PutOutcome::Changed { version: v + 1 }),
             None => (1, PutOutcome::New),
         };
@@ -97,10 +110,16 @@ impl SqliteStore {
             date_to,
             now
         ])?;
+        let access_until: i64 = tx
+            .prepare_cached(&format!(
+                "UPDATE documents SET access_until = {} WHERE id = ?1 RETURNING access_until",
+                crate::access::EFFECTIVE_ACCESS
+            ))?
+            .query_row([&doc.id], |r| r.get(0))?;
         Self::write_facts(tx, doc)?;
         tx.prepare_cached("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)")?
             .execute(params![doc.id, version, now])?;
-        Ok((outcome, Some(tx.last_insert_rowid())))
+        Ok((outcome, Some(tx.last_insert_rowid()), reread || access_until != crate::access::PUBLIC))
     }
 
     /// Replaces the queried facts of a document (turns, notes, references, persons).
@@ -160,16 +179,24 @@ fn insert_ref(tx: &rusqlite::Transaction<'_>, doc_id: &str, note: Option<u32>, r
     Ok(())
 }
 
-impl Store for SqliteStore {
-    fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
+impl SqliteStore {
+    /// As [`Store::put_prepared`], without re-applying stored corrections (the documents
+    /// already carry them: a correction writing its result).
+    pub(crate) fn put_without_corrections(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
+        self.put(batch, false)
+    }
+
+    fn put(&mut self, batch: &[(PreparedDocument, Provenance)], reapply: bool) -> Result<BatchReceipt> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Taken with the write lock held, so that commits are in `updated_at` order whatever
         // the writers (harvesters page by it).
         let now = time::now_rfc3339();
         let mut outcomes = Vec::with_capacity(batch.len());
         let (mut first, mut last) = (None, None);
+        let mut reread = false;
         for (doc, prov) in batch {
-            let (outcome, seq) = Self::put_one(&tx, doc, prov, &now)?;
+            let (outcome, seq, differs) = Self::put_one(&tx, doc, prov, &now, reapply)?;
+            reread |= differs;
             outcomes.push(outcome);
             if let Some(seq) = seq {
                 first.get_or_insert(seq);
@@ -177,12 +204,18 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(BatchReceipt { outcomes, seqs: first.zip(last).map(|(a, b)| a..=b) })
+        Ok(BatchReceipt { outcomes, seqs: first.zip(last).map(|(a, b)| a..=b), reread })
+    }
+}
+
+impl Store for SqliteStore {
+    fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
+        self.put(batch, true)
     }
 
     fn document(&self, id: &str) -> Result<Option<StoredDocument>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT d.version, d.content_hash, d.updated_at, v.json, v.source_path
+            "SELECT d.version, d.content_hash, d.updated_at, v.json, v.source_path, d.access_until
              FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
              WHERE d.id = ?1",
         )?;
@@ -195,6 +228,7 @@ impl Store for SqliteStore {
             content_hash: r.get(1)?,
             updated_at: r.get(2)?,
             source_path: r.get(4)?,
+            access_until: r.get(5)?,
         }))
     }
 
@@ -224,7 +258,7 @@ impl Store for SqliteStore {
 
     fn for_each_document(&self, f: &mut dyn FnMut(StoredDocument) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path
+            "SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path, d.access_until
              FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
              ORDER BY d.id",
         )?;
@@ -239,6 +273,7 @@ impl Store for SqliteStore {
                 content_hash: r.get(2)?,
                 updated_at: r.get(3)?,
                 source_path: r.get(5)?,
+                access_until: r.get(6)?,
             })?;
         }
         Ok(())

@@ -42,6 +42,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/v1/archives", get(list_archives))
         .route("/v1/collections", get(list_collections))
         .route("/v1/stats", get(stats))
+        .route("/v1/documents/{id}/corrections", axum::routing::post(crate::edit::correct_api))
         .fallback(api_not_found)
 }
 
@@ -63,7 +64,8 @@ pub(crate) fn routes() -> Router<Shared> {
         get_person,
         list_archives,
         list_collections,
-        stats
+        stats,
+        crate::edit::correct_api
     ),
     components(schemas(ApiError, ErrorBody))
 )]
@@ -95,7 +97,7 @@ pub struct ErrorBody {
 }
 
 /// A [`WebError`] answered as JSON.
-pub(crate) struct Failure(WebError);
+pub(crate) struct Failure(pub(crate) WebError);
 
 impl From<WebError> for Failure {
     fn from(e: WebError) -> Self {
@@ -218,6 +220,7 @@ async fn list_documents(
         language: p.language,
         from: day("from", &p.from)?,
         until: day("until", &p.until)?,
+        visibility: Some(crate::auth::visibility()),
     };
     let cursor = p.cursor;
     let items =
@@ -260,6 +263,7 @@ async fn get_document(
     let record = blocking(&state, move |s| {
         let stored = s.with_store(|st| Ok(st.document(&id)?))?;
         stored
+            .filter(crate::auth::sees)
             .map(|d| DocumentRecord {
                 id: d.document.id.clone(),
                 version: d.version,
@@ -287,7 +291,12 @@ async fn list_versions(
 ) -> ApiResult<Vec<VersionInfo>> {
     let Path(id) = id?;
     let versions = blocking(&state, move |s| {
-        let v = s.with_store(|st| Ok(st.versions(&id)?))?;
+        let v = s.with_store(|st| {
+            if !st.visible(&id, &crate::auth::visibility())? {
+                return Ok(Vec::new());
+            }
+            Ok(st.versions(&id)?)
+        })?;
         if v.is_empty() { Err(WebError::NotFound(format!("document {id:?}"))) } else { Ok(v) }
     })
     .await?;
@@ -315,8 +324,13 @@ async fn get_version(
         return Err(bad("versions are numbered from 1"));
     }
     let doc = blocking(&state, move |s| {
-        s.with_store(|st| Ok(st.version(&id, version)?))?
-            .ok_or_else(|| WebError::NotFound(format!("document {id:?} version {version}")))
+        s.with_store(|st| {
+            if !st.visible(&id, &crate::auth::visibility())? {
+                return Ok(None);
+            }
+            Ok(st.version(&id, version)?)
+        })?
+        .ok_or_else(|| WebError::NotFound(format!("document {id:?} version {version}")))
     })
     .await?;
     Ok(Json(doc))
@@ -380,8 +394,10 @@ async fn search(
     };
     let opts = SearchOptions { limit, offset, sort, facets: p.facets.unwrap_or(false) };
     let q = p.q.unwrap_or_default();
-    let results =
-        blocking(&state, move |s| s.index().search(&q, &opts).map_err(|e| WebError::from_search(e, &q))).await?;
+    let results = blocking(&state, move |s| {
+        s.index().search_as(&q, &opts, &crate::auth::visibility()).map_err(|e| WebError::from_search(e, &q))
+    })
+    .await?;
     Ok(Json(results))
 }
 
@@ -452,7 +468,11 @@ async fn list_people(
 
 fn facet_counts(s: &crate::AppState) -> Result<SearchResults, WebError> {
     s.index()
-        .search("", &SearchOptions { limit: 0, offset: 0, sort: Sort::Relevance, facets: true })
+        .search_as(
+            "",
+            &SearchOptions { limit: 0, offset: 0, sort: Sort::Relevance, facets: true },
+            &crate::auth::visibility(),
+        )
         .map_err(WebError::from)
 }
 
@@ -483,7 +503,11 @@ async fn get_person(State(state): State<Shared>, name: Result<Path<String>, Path
         }
         let all = |q: String, limit| {
             s.index()
-                .search(&q, &SearchOptions { limit, offset: 0, sort: Sort::DateAsc, facets: false })
+                .search_as(
+                    &q,
+                    &SearchOptions { limit, offset: 0, sort: Sort::DateAsc, facets: false },
+                    &crate::auth::visibility(),
+                )
                 .map_err(WebError::from)
         };
         let turns: Vec<_> =
@@ -532,7 +556,7 @@ async fn list_archives(State(state): State<Shared>) -> ApiResult<Vec<ArchiveNode
         (status = 500, description = "A server error", body = ApiError)
     ))]
 async fn list_collections(State(state): State<Shared>) -> ApiResult<Vec<CollectionSummary>> {
-    Ok(Json(blocking(&state, |s| s.with_store(|st| Ok(st.collections()?))).await?))
+    Ok(Json(blocking(&state, |s| s.with_store(|st| Ok(st.collections_visible(&crate::auth::visibility())?))).await?))
 }
 
 /// Counts over the whole store.
@@ -542,5 +566,5 @@ async fn list_collections(State(state): State<Shared>) -> ApiResult<Vec<Collecti
         (status = 500, description = "A server error", body = ApiError)
     ))]
 async fn stats(State(state): State<Shared>) -> ApiResult<Stats> {
-    Ok(Json(blocking(&state, |s| s.with_store(|st| Ok(st.stats()?))).await?))
+    Ok(Json(blocking(&state, |s| s.with_store(|st| Ok(st.stats_visible(&crate::auth::visibility())?))).await?))
 }

@@ -69,7 +69,7 @@ fn attachment(content_type: &'static str, file_name: &str, body: String) -> Resp
 
 async fn load(state: &Shared, id: String) -> Result<Document, WebError> {
     blocking(state, move |s| {
-        s.with_store(|st| match st.document(&id)? {
+        s.with_store(|st| match st.document(&id)?.filter(crate::auth::sees) {
             Some(stored) => Ok(stored.document),
             None => Err(WebError::NotFound(format!("document {id:?}"))),
         })
@@ -174,7 +174,10 @@ fn export_documents(state: &AppState, query: &str, sort: Sort) -> Result<(Vec<Do
     let mut offset = 0;
     let truncated = loop {
         let opts = SearchOptions { limit: MAX_LIMIT, offset, sort, facets: false };
-        let results = state.index().search(query, &opts).map_err(|e| WebError::from_search(e, query))?;
+        let results = state
+            .index()
+            .search_as(query, &opts, &crate::auth::visibility())
+            .map_err(|e| WebError::from_search(e, query))?;
         for hit in &results.hits {
             if !seen.contains(&hit.id) {
                 if ids.len() == EXPORT_LIMIT {
@@ -195,7 +198,7 @@ fn export_documents(state: &AppState, query: &str, sort: Sort) -> Result<(Vec<Do
     let docs = state.with_store(|st| {
         let mut docs = Vec::with_capacity(ids.len());
         for id in &ids {
-            if let Some(stored) = st.document(id)? {
+            if let Some(stored) = st.document(id)?.filter(crate::auth::sees) {
                 docs.push(stored.document);
             }
         }

@@ -25,6 +25,18 @@ pub enum WebError {
     /// A request parameter the API cannot take (malformed, out of range).
     #[error("bad parameter: {0}")]
     BadParameter(String),
+    /// A write (or a page for accounts) asked for without signing in.
+    #[error("sign in first")]
+    Unauthorized,
+    /// Signed in, but the account's role may not do this (or a CSRF token is wrong).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Too many failed sign-ins: try again after this many seconds.
+    #[error("too many failed sign-ins; try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    /// A request body the server will not take (too large, not a document).
+    #[error("{0}")]
+    Rejected(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -67,6 +79,13 @@ impl WebError {
             WebError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             WebError::BadQuery { .. } => (StatusCode::BAD_REQUEST, "bad_query"),
             WebError::BadParameter(_) => (StatusCode::BAD_REQUEST, "bad_parameter"),
+            WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            WebError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            WebError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            WebError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
+            WebError::Store(StoreError::Correction(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "correction_does_not_apply")
+            }
             WebError::Store(_) | WebError::Index(_) | WebError::Task(_) | WebError::Bind { .. } => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -91,6 +110,14 @@ impl IntoResponse for WebError {
                 layout::error_page("Bad request", &format!("This request is not valid: {what}."))
             }
             WebError::BadQuery { query, message, position } => crate::pages::bad_query_page(query, message, *position),
+            WebError::Unauthorized => layout::error_page("Sign in first", "This needs an account: sign in first."),
+            WebError::Forbidden(why) => layout::error_page("Forbidden", why),
+            WebError::TooManyRequests { retry_after } => layout::error_page(
+                "Too many attempts",
+                &format!("Too many failed sign-ins. Try again in {retry_after} seconds."),
+            ),
+            WebError::Rejected(why) => layout::error_page("Not accepted", why),
+            WebError::Store(StoreError::Correction(why)) => layout::error_page("The correction does not apply", why),
             other => {
                 tracing::error!(error = %other, "serving a page failed");
                 layout::error_page(
@@ -99,6 +126,10 @@ impl IntoResponse for WebError {
                 )
             }
         };
-        (status, page).into_response()
+        let mut res = (status, page).into_response();
+        if let WebError::TooManyRequests { retry_after } = &self {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after).into());
+        }
+        res
     }
 }

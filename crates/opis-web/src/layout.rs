@@ -38,6 +38,7 @@ pub(crate) fn page_with_head(title: &str, query: Option<&str>, head: Markup, bod
                                 li { a href="/timeline" { "Timeline" } }
                             }
                         }
+                        (crate::auth::account_area())
                     }
                     @if let Some(query) = query {
                         (search_form(query, "site-q", None))

@@ -14,14 +14,19 @@
 //! timeline), `reading` (the reading view of one document), `cite` (citation downloads and
 //! the reading view's citation meta tags).
 
+mod admin;
 mod api;
 mod assets;
+pub mod auth;
 mod cite;
+mod edit;
 pub mod error;
 mod layout;
 pub mod oai;
 mod pages;
 mod reading;
+mod upload;
+pub use upload::MAX_UPLOAD_BYTES;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,7 +39,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use opis_index::Index;
 use opis_store::SqliteStore;
 
@@ -48,6 +53,8 @@ pub(crate) struct AppState {
     data: PathBuf,
     idle: Mutex<Vec<SqliteStore>>,
     index: Index,
+    /// Failed sign-ins, for the rate limit.
+    limiter: auth::SignInLimiter,
 }
 
 impl AppState {
@@ -69,6 +76,34 @@ impl AppState {
     pub(crate) fn index(&self) -> &Index {
         &self.index
     }
+
+    /// Runs `f` with a store connection it may write with.
+    pub(crate) fn with_store_mut<T>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore) -> Result<T, WebError>,
+    ) -> Result<T, WebError> {
+        let mut store = SqliteStore::open(&self.data)?;
+        f(&mut store)
+    }
+
+    /// Brings the index up to the store after a write from the web (a correction), with a
+    /// writer held only for this; when `opis ingest` holds the writer, the next ingest or
+    /// search catches up from the change log instead.
+    pub(crate) fn sync_index(&self) {
+        let synced = SqliteStore::open(&self.data).map_err(WebError::from).and_then(|store| {
+            let mut writer = Index::open(&self.data)?;
+            writer.sync(&store)?;
+            Ok(())
+        });
+        match synced {
+            Ok(()) => {
+                if let Err(e) = self.index.reload() {
+                    tracing::warn!(error = %e, "reloading the index reader failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the index will catch up with the correction later"),
+        }
+    }
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -79,7 +114,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&AppState) -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
     let state = Arc::clone(state);
-    tokio::task::spawn_blocking(move || f(&state)).await.map_err(|e| WebError::Task(e.to_string()))?
+    let viewer = auth::for_blocking();
+    tokio::task::spawn_blocking(move || auth::with_viewer(viewer, || f(&state)))
+        .await
+        .map_err(|e| WebError::Task(e.to_string()))?
 }
 
 /// The reading room's routes over the data folder `data` (store and index must exist or are
@@ -88,7 +126,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
 pub fn router(data: &Path) -> Result<Router, WebError> {
     let store = SqliteStore::open(data)?;
     let index = Index::open(data)?;
-    let state = Arc::new(AppState { data: data.to_owned(), idle: Mutex::new(vec![store]), index });
+    let state = Arc::new(AppState {
+        data: data.to_owned(),
+        idle: Mutex::new(vec![store]),
+        index,
+        limiter: auth::SignInLimiter::default(),
+    });
     Ok(Router::new()
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
@@ -110,8 +153,19 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         .route("/static/opis.js", get(assets::js))
         .route("/static/favicon.svg", get(assets::icon))
         .route("/favicon.ico", get(assets::icon))
+        .route("/signin", get(auth::signin_form).post(auth::signin))
+        .route("/signout", post(auth::signout))
+        .route("/doc/{id}/correct", post(edit::correct_form))
+        .route(
+            "/upload",
+            get(upload::upload_form)
+                .post(upload::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(upload::max_bytes())),
+        )
+        .route("/admin/audit", get(admin::audit_page))
         .nest("/api", api::routes())
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), auth::resolve))
         .layer(middleware::from_fn(log_and_secure))
         .with_state(state))
 }
@@ -155,7 +209,7 @@ pub fn serve_until(
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| WebError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| WebError::Bind { addr, source })?;
         tracing::info!(data = %data.display(), "the reading room is at http://{local}/");
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| WebError::Bind { addr, source })

@@ -602,7 +602,9 @@ impl Context<'_> {
         let prefix = format!("oai:{}:", self.settings.repository_id);
         let local = identifier.strip_prefix(&prefix).ok_or_else(unknown)?;
         let id = percent_decode(local).ok_or_else(unknown)?;
-        Ok(store.document(&id)?.ok_or_else(unknown)?)
+        // A document the harvester may not see does not exist for it.
+        let stored = store.document(&id)?.filter(crate::auth::sees);
+        Ok(stored.ok_or_else(unknown)?)
     }
 
     fn oai_id(&self, id: &str) -> String {
@@ -843,7 +845,12 @@ impl ListQuery {
                 Some(set.names)
             }
         };
-        Ok(ChangeFilter { from: from.map(|b| b.first), until: until.map(|b| b.last), collections })
+        Ok(ChangeFilter {
+            from: from.map(|b| b.first),
+            until: until.map(|b| b.last),
+            collections,
+            visibility: Some(crate::auth::visibility()),
+        })
     }
 }
 
@@ -907,7 +914,8 @@ struct SetInfo {
 
 fn sets(store: &SqliteStore) -> Result<Vec<SetInfo>, Failure> {
     let mut by_spec: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for name in store.collections()?.into_iter().map(|c| c.name).filter(|n| !n.is_empty()) {
+    let visible = store.collections_visible(&crate::auth::visibility())?;
+    for name in visible.into_iter().map(|c| c.name).filter(|n| !n.is_empty()) {
         by_spec.entry(set_spec(&name)).or_default().push(name);
     }
     Ok(by_spec.into_iter().map(|(spec, names)| SetInfo { spec, names }).collect())

@@ -37,7 +37,7 @@ const FILTER_FIELDS: [&str; 11] =
     ["speaker", "person", "archive", "cites", "kind", "lang", "collection", "title", "section", "date", "id"];
 
 fn search_all(state: &AppState, query: &str, opts: SearchOptions) -> Result<SearchResults, WebError> {
-    state.index().search(query, &opts).map_err(|e| WebError::from_search(e, query))
+    state.index().search_as(query, &opts, &crate::auth::visibility()).map_err(|e| WebError::from_search(e, query))
 }
 
 fn facets_only(state: &AppState, query: &str) -> Result<SearchResults, WebError> {
@@ -104,7 +104,7 @@ struct CollectionRow {
 
 pub(crate) async fn home(State(state): State<Shared>) -> Result<Markup, WebError> {
     let (stats, rows) = blocking(&state, |s| {
-        let stats = s.with_store(|st| Ok(st.stats()?))?;
+        let stats = s.with_store(|st| Ok(st.stats_visible(&crate::auth::visibility())?))?;
         let mut rows = Vec::new();
         for (name, n) in &stats.collections {
             let (mut first, mut last) = (None, None);

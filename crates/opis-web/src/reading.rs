@@ -26,10 +26,12 @@ pub(crate) async fn document(
 ) -> Result<Markup, WebError> {
     let (doc, present, neighbours) = blocking(&state, move |s| {
         s.with_store(|st| {
-            let Some(stored) = st.document(&id)? else {
+            // A document the viewer may not see is not found (404, as an unknown id).
+            let Some(stored) = st.document(&id)?.filter(crate::auth::sees) else {
                 return Err(WebError::NotFound(format!("document {id:?}")));
             };
             let doc = stored.document;
+            let visibility = crate::auth::visibility();
             // Documents the notes and body link to that are in the collection.
             let mut present = BTreeSet::new();
             let targets = doc
@@ -41,12 +43,20 @@ pub(crate) async fn document(
                 .chain(doc.links.iter().cloned())
                 .collect::<BTreeSet<_>>();
             for t in targets.into_iter().take(200) {
-                if t != doc.id && st.contains(&t)? {
+                if t != doc.id && st.visible(&t, &visibility)? {
                     present.insert(t);
                 }
             }
             // Only a document in a collection has neighbours (the query opens a connection).
-            let neighbours = if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
+            let mut neighbours = if doc.collection.is_some() { st.neighbours(&doc.id)? } else { Neighbours::default() };
+            // A neighbour the viewer may not see is left out.
+            for side in [&mut neighbours.previous, &mut neighbours.next] {
+                if let Some(n) = side.as_ref()
+                    && !st.visible(&n.id, &visibility)?
+                {
+                    *side = None;
+                }
+            }
             Ok((doc, present, neighbours))
         })
     })
@@ -215,6 +225,7 @@ fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, h
                             (stage(&section.annotations, i as u32))
                             @if block.kind == BlockKind::Turn {
                                 (turn(block, turn_numbers[si][i]))
+                                (crate::edit::turn_form(&doc.id, block, turn_numbers[si][i]))
                             } @else {
                                 (other_block(block))
                             }
@@ -289,6 +300,7 @@ fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, h
                 }
             }
             (neighbour_nav(neighbours))
+            (crate::edit::document_form(doc))
             @if !doc.diagnostics.is_empty() {
                 details.diagnostics {
                     summary { "Reader diagnostics (" (doc.diagnostics.len()) ")" }

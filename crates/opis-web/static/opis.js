@@ -240,4 +240,26 @@
       window.setTimeout(function () { button.textContent = label; }, 2500);
     });
   });
+  // ---- Upload (editors): the chosen file as the request body, the JSON answer shown ---------
+  var upload = document.getElementById("upload-form");
+  if (upload && window.fetch) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = document.getElementById("upload-file").files[0];
+      var out = document.getElementById("upload-result");
+      if (!file) return;
+      var url = "/upload?filename=" + encodeURIComponent(file.name);
+      var collection = document.getElementById("upload-collection").value.trim();
+      if (collection) url += "&collection=" + encodeURIComponent(collection);
+      out.textContent = "Uploading " + file.name + "…";
+      fetch(url, { method: "POST", body: file, credentials: "same-origin",
+                   headers: { "X-CSRF-Token": upload.getAttribute("data-csrf") } })
+        .then(function (res) { return res.text().then(function (t) { return [res.status, t]; }); })
+        .then(function (r) {
+          var text = r[1];
+          try { text = JSON.stringify(JSON.parse(r[1]), null, 2); } catch (e) { /* as sent */ }
+          out.textContent = (r[0] === 200 ? "Stored:\n" : "Refused (" + r[0] + "):\n") + text;
+        }, function (e) { out.textContent = "Upload failed: " + e; });
+    });
+  }
 })();

@@ -31,8 +31,19 @@ pub enum ExportFormat {
     Tei,
 }
 
-/// Exports to `out`; with `query`, only the documents the search matches. Returns how many.
-pub fn run(data: &Path, store: &SqliteStore, format: ExportFormat, out: &Path, query: Option<&str>) -> Result<usize> {
+/// Exports to `out`; with `query`, only the documents the search matches; with `public_only`,
+/// only what an anonymous reader may see today (no restricted or embargoed document). Returns
+/// how many.
+pub fn run(
+    data: &Path,
+    store: &SqliteStore,
+    format: ExportFormat,
+    out: &Path,
+    query: Option<&str>,
+    public_only: bool,
+) -> Result<usize> {
+    let today = opis_store::access::today_key();
+    let shown = |d: &opis_store::StoredDocument| !public_only || d.access_until <= today;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let wanted = match query {
         Some(q) => Some(matching_ids(data, store, q)?),
@@ -42,12 +53,15 @@ pub fn run(data: &Path, store: &SqliteStore, format: ExportFormat, out: &Path, q
     let mut count = 0usize;
     match &wanted {
         None => store.for_each_document(&mut |d| {
+            if !shown(&d) {
+                return Ok(());
+            }
             count += 1;
             sink.write(&d.document).map_err(|e| opis_store::StoreError::Io { path: out.to_owned(), source: e })
         })?,
         Some(ids) => {
             for id in ids {
-                let Some(d) = store.document(id)? else { continue };
+                let Some(d) = store.document(id)?.filter(shown) else { continue };
                 sink.write(&d.document).with_context(|| format!("writing to {}", out.display()))?;
                 count += 1;
             }

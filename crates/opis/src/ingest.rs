@@ -194,6 +194,10 @@ impl Writer<'_> {
                 PutOutcome::Unchanged => summary.unchanged += 1,
             }
         }
+        if receipt.reread {
+            // Corrections re-applied or access rules: the index reads these from the store.
+            self.index_behind = true;
+        }
         if let Some(seqs) = receipt.seqs
             && !self.index_behind
         {

@@ -1,6 +1,7 @@
 //! The `opis` command line. A thin layer: it parses arguments, calls the library
 //! crates (formats, store, index), and prints.
 
+mod admin;
 mod export;
 mod ingest;
 mod outline;
@@ -110,6 +111,9 @@ enum Command {
         out: PathBuf,
         /// A search query, as `opis search` takes it; without one, every document.
         query: Option<String>,
+        /// Only documents public today (leave out restricted and embargoed ones).
+        #[arg(long)]
+        public_only: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -123,6 +127,52 @@ enum Command {
         /// Files and folders to ingest first (as `opis ingest`).
         #[arg(long, num_args = 1..)]
         ingest: Vec<PathBuf>,
+    },
+    /// Accounts: add (password from OPIS_PASSWORD or stdin), list, remove.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// API tokens (sent as `Authorization: Bearer`): create, list, revoke.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Access rules of documents and collections: set, clear, list.
+    #[command(subcommand)]
+    Access(admin::AccessCommand),
+    /// Grant an account a restricted document or collection (or withdraw it with --revoke).
+    Grant {
+        user: String,
+        /// `document` or `collection`.
+        scope: String,
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Correct a document: PATCH is the JSON of a patch, e.g.
+    /// '{"op":"set_speakers","turn":3,"anchor":"…","speakers":["Zhukov"]}'.
+    Correct {
+        id: String,
+        patch: String,
+        #[arg(long)]
+        reason: String,
+        /// Who the audit log names.
+        #[arg(long, default_value = "cli")]
+        author: String,
+    },
+    /// Corrections (of one document, or all), with their status (`needs_review` when the last
+    /// ingest could not apply one).
+    Corrections {
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log, newest first.
+    Audit {
+        /// Only this action (sign_in, sign_in_failed, correction, access, grant, ingest, …).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -276,6 +326,16 @@ fn ingest_command(
     let caught_up = index.sync(&store).context("updating the search index")?;
     let opts = ingest::IngestOptions { paths, collection, jobs };
     let summary = ingest::run(&opts, &mut store, &mut index)?;
+    let detail = format!(
+        "{} files: {} new, {} changed, {} unchanged, {} failed",
+        summary.files,
+        summary.new,
+        summary.changed,
+        summary.unchanged,
+        summary.failed.len()
+    );
+    let paths: Vec<String> = opts.paths.iter().map(|p| p.display().to_string()).collect();
+    store.audit("cli", "ingest", &paths.join(" "), &detail)?;
     eprintln!(
         "ingested {} files ({:.1} MB of documents): {} new, {} changed, {} unchanged, {} read twice, {} skipped, {} failed",
         summary.files,
@@ -295,6 +355,7 @@ fn ingest_command(
     }
     let report = index.sync(&store).context("updating the search index")?;
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
+
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
     }
@@ -317,6 +378,18 @@ fn run(cli: Cli) -> Result<()> {
     let base_url = cli.base_url;
     match cli.command {
         Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
+        Command::User(c) => admin::user(&data, c),
+        Command::Token(c) => admin::token(&data, c),
+        Command::Access(c) => admin::access(&data, c),
+        Command::Grant { user, scope, name, revoke } => {
+            let Some(scope) = opis_store::access::Scope::parse(&scope) else {
+                anyhow::bail!("unknown scope {scope:?}; expected document or collection")
+            };
+            admin::grant(&data, &user, scope, &name, revoke)
+        }
+        Command::Correct { id, patch, reason, author } => admin::correct(&data, &id, &patch, &reason, &author),
+        Command::Corrections { id, json } => admin::corrections(&data, id.as_deref(), json),
+        Command::Audit { action, limit, json } => admin::audit(&data, action.as_deref(), limit, json),
         Command::Serve { addr, ingest } => {
             if !ingest.is_empty() {
                 // Files that failed are reported; what was stored is served all the same.
@@ -378,9 +451,9 @@ fn run(cli: Cli) -> Result<()> {
             out.flush()?;
             Ok(())
         }
-        Command::Export { format, out, query } => {
+        Command::Export { format, out, query, public_only } => {
             let store = open_store(&data)?;
-            let n = export::run(&data, &store, format, &out, query.as_deref())?;
+            let n = export::run(&data, &store, format, &out, query.as_deref(), public_only)?;
             eprintln!("exported {n} document(s) to {}", out.display());
             Ok(())
         }

@@ -1,0 +1,307 @@
+//! Corrections: an editor's patches over a parsed document, kept with author, time and reason.
+//!
+//! A [`Patch`] names what it changes by content, not only by position: a turn by its index
+//! and the start of its text (`anchor`), so that a source edited elsewhere still takes it. A
+//! correction is applied to the current version and stored as a new version; every later
+//! ingest of the document's source re-applies all of its corrections, in order, to what the
+//! reader parsed (inside the same store transaction, so an unchanged source with the same
+//! corrections writes nothing). A patch that no longer applies is skipped and marked
+//! `needs_review`; one that applies again is marked `applied` again.
+
+use opis_model::{BlockKind, Document, PersonMention};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::{PreparedDocument, Provenance, Result, SqliteStore, Store, StoreError, time};
+
+/// Characters of a turn's text an anchor holds at most.
+pub const ANCHOR_CHARS: usize = 60;
+
+/// One change to a parsed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Patch {
+    /// Who speaks a turn.
+    SetSpeakers { turn: u32, anchor: String, speakers: Vec<String> },
+    /// Splits a turn where the text `at` begins; the second part is spoken by `speakers`.
+    SplitTurn { turn: u32, anchor: String, at: String, speakers: Vec<String> },
+    /// Joins a turn and the turn after it (in the same section) into one.
+    MergeWithNext { turn: u32, anchor: String },
+    /// A section's heading (`None` removes it).
+    SetHeading { section: u32, heading: Option<String> },
+    /// A metadata field: `title`, `summary`, `place`, `classification`, `citation`,
+    /// `original_language` (an empty value clears an optional field).
+    SetField { field: String, value: String },
+    /// Attaches the name (or spelling) `name` to the person `person`: its mentions count for
+    /// that person, and the spelling becomes one of theirs.
+    AttachMention { name: String, person: String },
+    /// Marks the reader's diagnostics of this code (and line, when given) as resolved.
+    ResolveDiagnostic { code: String, line: Option<u32> },
+}
+
+/// The start of a turn's text as a patch anchors on it.
+pub fn anchor_of(text: &str) -> String {
+    text.chars().take(ANCHOR_CHARS).collect()
+}
+
+/// (section, block) of every turn, in reading order.
+fn turns(doc: &Document) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (s, section) in doc.sections.iter().enumerate() {
+        for (b, block) in section.blocks.iter().enumerate() {
+            if block.kind == BlockKind::Turn {
+                out.push((s, b));
+            }
+        }
+    }
+    out
+}
+
+/// The turn a patch means: the `turn`-th if its text starts with `anchor`, else the one turn
+/// whose text does.
+fn find_turn(doc: &Document, turn: u32, anchor: &str) -> Result<(usize, usize), String> {
+    let all = turns(doc);
+    let starts = |&(s, b): &(usize, usize)| doc.sections[s].blocks[b].text.starts_with(anchor);
+    if let Some(at) = all.get(turn as usize).filter(|t| starts(t)) {
+        return Ok(*at);
+    }
+    let matching: Vec<_> = all.iter().filter(|t| starts(t)).collect();
+    match matching.as_slice() {
+        [one] => Ok(**one),
+        [] => Err(format!("no turn starts with {anchor:?}")),
+        _ => Err(format!("{} turns start with {anchor:?}", matching.len())),
+    }
+}
+
+fn clean_names(names: &[String]) -> Result<Vec<String>, String> {
+    let names: Vec<String> = names.iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect();
+    if names.iter().any(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
+        return Err("a speaker's name is at most 200 printable characters".into());
+    }
+    Ok(names)
+}
+
+impl Patch {
+    /// Applies the patch to `doc`, or says why it does not apply (leaving `doc` unchanged).
+    pub fn apply(&self, doc: &mut Document) -> Result<(), String> {
+        match self {
+            Patch::SetSpeakers { turn, anchor, speakers } => {
+                let speakers = clean_names(speakers)?;
+                if speakers.is_empty() {
+                    return Err("a turn has at least one speaker".into());
+                }
+                let (s, b) = find_turn(doc, *turn, anchor)?;
+                doc.sections[s].blocks[b].speakers = speakers;
+            }
+            Patch::SplitTurn { turn, anchor, at, speakers } => {
+                let speakers = clean_names(speakers)?;
+                let (s, b) = find_turn(doc, *turn, anchor)?;
+                let block = &doc.sections[s].blocks[b];
+                let Some(pos) = block.text.find(at.as_str()).filter(|&p| p > 0 && !at.is_empty()) else {
+                    return Err(format!("the turn has no {at:?} after its start"));
+                };
+                let mut second = block.clone();
+                second.text = block.text[pos..].trim_start().to_owned();
+                second.speakers = if speakers.is_empty() { block.speakers.clone() } else { speakers };
+                second.notes.retain(|_| false);
+                second.annotations.clear();
+                second.id = None;
+                let first = &mut doc.sections[s].blocks[b];
+                first.text = first.text[..pos].trim_end().to_owned();
+                doc.sections[s].blocks.insert(b + 1, second);
+            }
+            Patch::MergeWithNext { turn, anchor } => {
+                let (s, b) = find_turn(doc, *turn, anchor)?;
+                let blocks = &mut doc.sections[s].blocks;
+                if blocks.get(b + 1).is_none_or(|n| n.kind != BlockKind::Turn) {
+                    return Err("no turn follows it in its section".into());
+                }
+                let next = blocks.remove(b + 1);
+                let first = &mut blocks[b];
+                first.text = format!("{} {}", first.text, next.text);
+                first.notes.extend(next.notes);
+                for s in next.speakers {
+                    if !first.speakers.contains(&s) {
+                        first.speakers.push(s);
+                    }
+                }
+            }
+            Patch::SetHeading { section, heading } => {
+                let Some(target) = doc.sections.get_mut(*section as usize) else {
+                    return Err(format!("no section {section}"));
+                };
+                target.heading = heading.as_ref().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty());
+            }
+            Patch::SetField { field, value } => {
+                let value = value.trim().to_owned();
+                let optional = if value.is_empty() { None } else { Some(value.clone()) };
+                match field.as_str() {
+                    "title" if !value.is_empty() => doc.title = value,
+                    "title" => return Err("a title cannot be empty".into()),
+                    "summary" => doc.summary = optional,
+                    "place" => doc.place = optional,
+                    "classification" => doc.classification = optional,
+                    "citation" => doc.citation = optional,
+                    "original_language" => doc.original_language = optional,
+                    other => return Err(format!("{other:?} is not a field a correction can set")),
+                }
+            }
+            Patch::AttachMention { name, person } => {
+                let person = person.trim();
+                if person.is_empty() || name.trim().is_empty() {
+                    return Err("a name and a person are needed".into());
+                }
+                let Some(i) = doc.persons.iter().position(|p| p.name == *name || p.variants.contains(name)) else {
+                    return Err(format!("the document names no {name:?}"));
+                };
+                let from = doc.persons.remove(i);
+                let target = match doc.persons.iter().position(|p| p.name == person) {
+                    Some(j) => &mut doc.persons[j],
+                    None => {
+                        doc.persons.push(PersonMention { name: person.to_owned(), variants: Vec::new(), mentions: 0 });
+                        let last = doc.persons.len() - 1;
+                        &mut doc.persons[last]
+                    }
+                };
+                target.mentions += from.mentions;
+                for v in std::iter::once(from.name).chain(from.variants) {
+                    if v != target.name && !target.variants.contains(&v) {
+                        target.variants.push(v);
+                    }
+                }
+            }
+            Patch::ResolveDiagnostic { code, line } => {
+                let before = doc.diagnostics.len();
+                doc.diagnostics.retain(|d| !(d.code == *code && line.is_none_or(|l| d.line == Some(l))));
+                if doc.diagnostics.len() == before {
+                    return Err(format!("no diagnostic {code:?} to resolve"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A one-line description for the audit log and the version list.
+    pub fn describe(&self) -> String {
+        match self {
+            Patch::SetSpeakers { turn, speakers, .. } => format!("turn {turn}: speakers {}", speakers.join("; ")),
+            Patch::SplitTurn { turn, .. } => format!("turn {turn}: split"),
+            Patch::MergeWithNext { turn, .. } => format!("turn {turn}: merged with the next"),
+            Patch::SetHeading { section, .. } => format!("section {section}: heading"),
+            Patch::SetField { field, .. } => format!("field {field}"),
+            Patch::AttachMention { name, person } => format!("{name} attached to {person}"),
+            Patch::ResolveDiagnostic { code, .. } => format!("diagnostic {code} resolved"),
+        }
+    }
+}
+
+/// A stored correction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub id: i64,
+    pub doc_id: String,
+    pub patch: Patch,
+    pub author: String,
+    pub reason: String,
+    pub created_at: String,
+    /// `applied`, or `needs_review` when the last ingest could not apply it.
+    pub status: String,
+}
+
+/// Applies a document's stored corrections to a freshly parsed version inside a store write,
+/// marking each applied or needing review. Returns the corrected document, or `None` when the
+/// document has no corrections.
+pub(crate) fn reapply(tx: &rusqlite::Transaction<'_>, parsed: &Document) -> Result<Option<Document>> {
+    let list: Vec<(i64, String, String)> = {
+        let mut stmt = tx.prepare_cached("SELECT id, patch, status FROM corrections WHERE doc_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([&parsed.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut doc = parsed.clone();
+    for (id, json, status) in list {
+        let outcome = match serde_json::from_str::<Patch>(&json) {
+            Ok(patch) => {
+                let mut attempt = doc.clone();
+                patch.apply(&mut attempt).map(|()| attempt)
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let now = match outcome {
+            Ok(corrected) => {
+                doc = corrected;
+                "applied"
+            }
+            Err(_) => "needs_review",
+        };
+        if now != status {
+            tx.prepare_cached("UPDATE corrections SET status = ?1 WHERE id = ?2")?.execute(params![now, id])?;
+        }
+    }
+    Ok(Some(doc))
+}
+
+impl SqliteStore {
+    /// Applies `patch` to the current version of `doc_id` and stores the result as a new
+    /// version with the correction (author, reason, now). Returns the correction's id and the
+    /// new version; `Ok(None)` when there is no such document. A patch that does not apply is
+    /// [`StoreError::Correction`].
+    pub fn correct(&mut self, doc_id: &str, patch: &Patch, author: &str, reason: &str) -> Result<Option<(i64, u32)>> {
+        let Some(current) = self.document(doc_id)? else { return Ok(None) };
+        let mut doc = current.document;
+        patch.apply(&mut doc).map_err(StoreError::Correction)?;
+        let json = serde_json::to_string(patch).map_err(|e| StoreError::Correction(e.to_string()))?;
+        let id = {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO corrections (doc_id, patch, author, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![doc_id, json, author, reason, time::now_rfc3339()],
+            )?;
+            conn.last_insert_rowid()
+        };
+        let source_path = current.source_path.unwrap_or_default();
+        // The write re-applies every correction, this one included, to the document as it was
+        // corrected before: the base is the current version, so the result is `doc`.
+        let written = self.put_without_corrections(&[(PreparedDocument::new(doc), Provenance { source_path })]);
+        let receipt = match written {
+            Ok(r) => r,
+            Err(e) => {
+                self.conn().execute("DELETE FROM corrections WHERE id = ?1", [id])?;
+                return Err(e);
+            }
+        };
+        let version = match receipt.outcomes.first() {
+            Some(crate::PutOutcome::Changed { version }) => *version,
+            _ => current.version,
+        };
+        Ok(Some((id, version)))
+    }
+
+    /// A document's corrections, oldest first (every document's when `doc_id` is `None`).
+    pub fn corrections(&self, doc_id: Option<&str>) -> Result<Vec<Correction>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, doc_id, patch, author, reason, created_at, status FROM corrections
+             WHERE (?1 IS NULL OR doc_id = ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([doc_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, doc_id, json, author, reason, created_at, status) = row?;
+            let patch = serde_json::from_str(&json).map_err(|e| StoreError::Correction(e.to_string()))?;
+            out.push(Correction { id, doc_id, patch, author, reason, created_at, status });
+        }
+        Ok(out)
+    }
+}
