@@ -159,6 +159,9 @@ pub(crate) async fn resolve(State(state): State<Shared>, mut req: Request, next:
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
     let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
+    // Under /api an error is the API's JSON error object, elsewhere a page.
+    let api = req.uri().path().starts_with("/api/");
+    let refuse = |e: WebError| if api { crate::api::Failure(e).into_response() } else { e.into_response() };
     let resolved = {
         let (bearer, session) = (bearer.clone(), session.clone());
         let state = Arc::clone(&state);
@@ -168,10 +171,10 @@ pub(crate) async fn resolve(State(state): State<Shared>, mut req: Request, next:
         Ok(Ok(Some(v))) => v,
         Ok(Ok(None)) => {
             // A bearer token that opens nothing is refused, not treated as anonymous.
-            return WebError::Unauthorized.into_response();
+            return refuse(WebError::Unauthorized);
         }
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return WebError::Task(e.to_string()).into_response(),
+        Ok(Err(e)) => return refuse(e),
+        Err(e) => return refuse(WebError::Task(e.to_string())),
     };
     let viewer = Arc::new(viewer);
     req.extensions_mut().insert(Arc::clone(&viewer));

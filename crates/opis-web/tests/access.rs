@@ -217,7 +217,11 @@ async fn every_write_endpoint_refuses_anonymous_requests_and_readers() {
     assert_eq!(get(&app, "/admin/audit", None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&app, "/admin/audit", Some(&reader)).await.status, StatusCode::FORBIDDEN);
     let bad_token = Request::get("/api/v1/stats").header(header::AUTHORIZATION, "Bearer opis_00").body(Body::empty());
-    assert_eq!(send(&app, bad_token.expect("request")).await.status, StatusCode::UNAUTHORIZED);
+    let refused = send(&app, bad_token.expect("request")).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    // Under /api the refusal is the API's JSON error object.
+    let error: serde_json::Value = serde_json::from_str(&refused.body).expect("a JSON error");
+    assert_eq!(error["error"]["code"], "unauthorized");
     let store = SqliteStore::open(&f.dir).expect("store");
     assert_eq!(store.document(SEED_ID).expect("read").expect("seed").version, 1, "nothing was written");
     assert!(store.corrections(None).expect("corrections").is_empty());
