@@ -162,7 +162,10 @@ pub(crate) async fn resolve(State(state): State<Shared>, mut req: Request, next:
     // Under /api an error is the API's JSON error object, elsewhere a page.
     let api = req.uri().path().starts_with("/api/");
     let refuse = |e: WebError| if api { crate::api::Failure(e).into_response() } else { e.into_response() };
-    let resolved = {
+    let resolved = if bearer.is_none() && session.is_none() {
+        // Anonymous: nothing to look up, so no trip to a blocking thread.
+        Ok(Ok(Some(Viewer::anonymous())))
+    } else {
         let (bearer, session) = (bearer.clone(), session.clone());
         let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || resolve_blocking(&state, bearer, session)).await
