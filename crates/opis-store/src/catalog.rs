@@ -104,19 +104,7 @@ impl SqliteStore {
 
     /// Every collection, by name, with its count and date span.
     pub fn collections(&self) -> Result<Vec<CollectionSummary>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT COALESCE(collection, ''), COUNT(*), MIN(date_from), MAX(date_to) FROM documents
-             GROUP BY COALESCE(collection, '') ORDER BY 1",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(CollectionSummary {
-                name: r.get(0)?,
-                documents: r.get::<_, i64>(1)? as u64,
-                date_from: r.get(2)?,
-                date_to: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.collections_visible(&crate::access::Visibility::Everything)
     }
 }
 
