@@ -76,7 +76,8 @@ fn cyrillic_and_four_romanizations_meet_at_one_key() {
 #[test]
 fn oblique_cases_meet_the_nominative() {
     // Хрущёву (dative), Хрущёвым (instrumental), Вышинского (genitive).
-    for (inflected, latin) in [("Хрущёву", "Khrushchev"), ("Хрущёвым", "Khrushchev"), ("Вышинского", "Vyshinsky")] {
+    for (inflected, latin) in [("Хрущёву", "Khrushchev"), ("Хрущёвым", "Khrushchev"), ("Вышинского", "Vyshinsky")]
+    {
         assert!(name_keys(inflected).contains(&name_key(latin)), "{inflected}");
     }
 }

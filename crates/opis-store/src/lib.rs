@@ -19,6 +19,7 @@ pub mod browse;
 mod catalog;
 pub mod listing;
 mod migrations;
+mod people;
 mod sqlite;
 mod time;
 

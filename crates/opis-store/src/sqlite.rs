@@ -42,6 +42,10 @@ impl SqliteStore {
         &self.conn
     }
 
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -203,7 +203,7 @@ impl NameParts {
         }
         let mut given = Vec::new();
         for t in &toks[..toks.len() - 1] {
-            if PARTICLES.contains(&t.text.to_lowercase().as_str()) {
+            if PARTICLES.contains(&t.text) {
                 continue;
             }
             let key = name_key(t.text);
@@ -760,8 +760,11 @@ fn person_id(id: &Identity) -> String {
     if let Some(r) = &id.record {
         return r.id.replace(':', "-");
     }
-    let surname = id.key.rsplit('|').find(|p| !p.is_empty()).unwrap_or(&id.key);
-    let surname = if id.rank == 2 { id.key.split('|').next().unwrap_or(surname) } else { surname };
+    let surname = match id.rank {
+        1 => id.key.rsplit('#').next().unwrap_or(&id.key),
+        2 => id.key.split('|').next().unwrap_or(&id.key),
+        _ => id.key.rsplit('|').find(|p| !p.is_empty()).unwrap_or(&id.key),
+    };
     let mut slug: String =
         surname.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).take(24).collect();
     if slug.is_empty() {
