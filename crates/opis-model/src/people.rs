@@ -96,7 +96,8 @@ pub struct PersonLink {
 pub struct Ambiguity {
     pub doc_id: String,
     pub form: String,
-    /// Ids of the persons it could be.
+    /// Ids of the persons it could be; "(forename)" when the form is also a forename printed in
+    /// the document ("Karl" beside "Karl Aiginger" and "Beatrix Karl").
     pub candidates: Vec<String>,
 }
 

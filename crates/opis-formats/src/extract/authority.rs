@@ -21,8 +21,10 @@
 //! - A source id (ParlaMint `who`, FRUS `persName corresp`) is one person within its
 //!   collection, whatever the forms.
 //! - A surname alone resolves to the person named in full in the same document, else in the
-//!   same collection; two candidates make an ambiguity; none makes a person of the surname
-//!   within the collection (surnames alone never meet across collections).
+//!   same collection, spelled the same (in one script "Graff" is not "Graf"; across scripts the
+//!   key decides); two candidates make an ambiguity, and so does a surname that is also a
+//!   forename printed in the document ("Karl" beside "Karl Aiginger"); none makes a person of
+//!   the surname within the collection (surnames alone never meet across collections).
 //! - An authority record (pocom) takes a person in when the names agree (surname key; the
 //!   forenames, or a FRUS corresp's initials "p_WET1" = Wailes, Edward Thompson) and the
 //!   documents' dates fall within the record's life; two fitting records leave it unmerged.
@@ -33,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use opis_model::people::{Ambiguity, Authority, NameVariant, Person, PersonLink, PersonRecord};
 use opis_model::{BlockKind, Document};
-use opis_names::{name_key, tokenize};
+use opis_names::{fold, name_key, tokenize};
 use serde::{Deserialize, Serialize};
 
 /// What the authority needs of one document.
@@ -482,14 +484,56 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             in_scope.entry((docs[d].scope.clone(), p.surname)).or_default().insert(i);
         }
     }
+    // Plain spellings: in one script, a surname alone meets only the same spelling (Graff is
+    // not Graf); across scripts the key decides (Хрущёв is Khrushchev).
+    let spelled = |form: &str| tokenize(form).last().map(|t| (fold(t.text), script_of(form)));
+    let same_spelling = |cands: &BTreeSet<usize>, ids: &Vec<Identity>, surname: &(String, &str)| -> BTreeSet<usize> {
+        cands
+            .iter()
+            .copied()
+            .filter(|&i| {
+                ids[i].uses.iter().any(|&(d, u, _)| {
+                    spelled(&docs[d].names[u].form).is_some_and(|(f, sc)| sc != surname.1 || f == surname.0)
+                })
+            })
+            .collect()
+    };
     for (d, doc) in docs.iter().enumerate() {
+        // Forenames printed in the document: "Karl" alone may be Karl Aiginger, not Beatrix Karl.
+        let forenames: BTreeSet<String> = doc
+            .names
+            .iter()
+            .flat_map(|nu| {
+                let toks = tokenize(&nu.form);
+                let n = toks.len().saturating_sub(1);
+                toks.into_iter()
+                    .take(n)
+                    .filter(|t| t.text.chars().count() > 1)
+                    .map(|t| fold(t.text))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         for (u, nu) in doc.names.iter().enumerate() {
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
             }
             let Some(p) = NameParts::parse(&nu.form).filter(|p| p.given.is_empty()) else { continue };
-            let here = in_doc.get(&(d, p.surname.clone()));
-            let there = in_scope.get(&(doc.scope.clone(), p.surname.clone()));
+            let Some(spelling) = spelled(&nu.form) else { continue };
+            let here = in_doc.get(&(d, p.surname.clone())).map(|c| same_spelling(c, &ids, &spelling));
+            let there =
+                in_scope.get(&(doc.scope.clone(), p.surname.clone())).map(|c| same_spelling(c, &ids, &spelling));
+            let (here, there) = (here.as_ref(), there.as_ref());
+            if forenames.contains(&spelling.0) {
+                let cands: BTreeSet<usize> = here.or(there).cloned().unwrap_or_default();
+                if !cands.is_empty() {
+                    ambiguities.push(Ambiguity {
+                        doc_id: doc.doc_id.clone(),
+                        form: nu.form.clone(),
+                        candidates: cands.iter().map(usize::to_string).chain(["forename".to_owned()]).collect(),
+                    });
+                    continue;
+                }
+            }
             let (cands, how) = match (here, there) {
                 (Some(h), _) if !h.is_empty() => (h, "surname, named in full in the document"),
                 (_, Some(t)) if !t.is_empty() => (t, "surname, named in full in the collection"),
@@ -703,8 +747,10 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
         a.candidates = a
             .candidates
             .iter()
-            .filter_map(|c| c.parse::<usize>().ok())
-            .filter_map(|i| person_of_identity.get(&i).cloned())
+            .filter_map(|c| match c.parse::<usize>() {
+                Ok(i) => person_of_identity.get(&i).cloned(),
+                Err(_) => Some(format!("({c})")),
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
