@@ -37,6 +37,8 @@ struct Builder<'a> {
     /// Languages of the index that have a stemmer.
     langs: Vec<String>,
     stemmers: Stemmers,
+    /// The people authority's spellings, for `person:` and `speaker:`.
+    people: &'a crate::people::PeopleNames,
 }
 
 fn term_q(field: TField, text: &str) -> Box<dyn Query> {
@@ -218,12 +220,17 @@ impl Builder<'_> {
         match field {
             Field::Speaker | Field::Person => {
                 let target = if field == Field::Speaker { f.speaker } else { f.person };
-                if toks.len() == 1 {
+                let written = if toks.len() == 1 {
                     let all = analysis::name_keys(toks[0].text);
-                    need(any_of(all.iter().map(|k| term_q(target, k)).collect()))
+                    any_of(all.iter().map(|k| term_q(target, k)).collect())
                 } else {
-                    need(seq_q(target, &keys))
-                }
+                    seq_q(target, &keys)
+                };
+                // Through the authority: every spelling of the persons so named.
+                let spellings = self.people.expand(&crate::people::key_sequence(text));
+                let mut clauses: Vec<Box<dyn Query>> = written.into_iter().collect();
+                clauses.extend(spellings.iter().filter_map(|s| seq_q(target, s)));
+                need(any_of(clauses))
             }
             Field::Title => {
                 need(any_of([f.title, f.ctitle].into_iter().filter_map(|fld| seq_q(fld, &plain)).collect()))
@@ -280,8 +287,14 @@ fn stem_languages(searcher: &Searcher, f: &Fields) -> Result<Vec<String>> {
 }
 
 /// Runs a parsed query.
-pub fn run(searcher: &Searcher, f: &Fields, node: &Node, opts: &SearchOptions) -> Result<SearchResults> {
-    let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default() };
+pub fn run(
+    searcher: &Searcher,
+    f: &Fields,
+    node: &Node,
+    opts: &SearchOptions,
+    people: &crate::people::PeopleNames,
+) -> Result<SearchResults> {
+    let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default(), people };
     let matched: Box<dyn Query> = builder.build(node)?.unwrap_or_else(|| Box::new(AllQuery));
     let content = has_content(node);
     let hits_query: Box<dyn Query> = if content {

@@ -130,6 +130,11 @@ const MIGRATIONS: &[&str] = &[
         id   TEXT PRIMARY KEY,
         json TEXT NOT NULL
     ) WITHOUT ROWID;
+    CREATE TABLE people_generation (
+        one        INTEGER PRIMARY KEY CHECK (one = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO people_generation (one, generation) VALUES (1, 0);
     "#,
 ];
 

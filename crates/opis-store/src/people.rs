@@ -65,8 +65,14 @@ impl SqliteStore {
             tx.prepare_cached("INSERT INTO person_ambiguities (doc_id, form, candidates) VALUES (?1, ?2, ?3)")?
                 .execute(params![x.doc_id, x.form, x.candidates.join(",")])?;
         }
+        tx.execute("UPDATE people_generation SET generation = generation + 1", [])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Goes up by one with every [`SqliteStore::replace_people`]: readers reload when it moves.
+    pub fn people_generation(&self) -> Result<i64> {
+        Ok(self.conn().query_row("SELECT generation FROM people_generation", [], |r| r.get(0))?)
     }
 
     /// Every person, most documents first, then by id.

@@ -48,6 +48,8 @@ pub(crate) struct AppState {
     data: PathBuf,
     idle: Mutex<Vec<SqliteStore>>,
     index: Index,
+    /// The people authority's generation the index was last handed (-1: none yet).
+    people_generation: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -66,7 +68,21 @@ impl AppState {
         out
     }
 
+    /// The index, handed the people authority's spellings first when `opis ingest` or
+    /// `opis reindex` has rebuilt the authority since (one small query to know).
     pub(crate) fn index(&self) -> &Index {
+        use std::sync::atomic::Ordering;
+        let refreshed = self.with_store(|store| {
+            let generation = store.people_generation()?;
+            if generation != self.people_generation.load(Ordering::Acquire) {
+                self.index.set_people(&store.person_names()?);
+                self.people_generation.store(generation, Ordering::Release);
+            }
+            Ok(())
+        });
+        if let Err(e) = refreshed {
+            tracing::warn!("people authority not loaded: {e}");
+        }
         &self.index
     }
 }
@@ -88,7 +104,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
 pub fn router(data: &Path) -> Result<Router, WebError> {
     let store = SqliteStore::open(data)?;
     let index = Index::open(data)?;
-    let state = Arc::new(AppState { data: data.to_owned(), idle: Mutex::new(vec![store]), index });
+    let state = Arc::new(AppState {
+        data: data.to_owned(),
+        idle: Mutex::new(vec![store]),
+        index,
+        people_generation: std::sync::atomic::AtomicI64::new(-1),
+    });
     Ok(Router::new()
         .route("/", get(pages::home))
         .route("/search", get(pages::search))

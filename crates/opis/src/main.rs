@@ -367,6 +367,7 @@ fn run(cli: Cli) -> Result<()> {
             if index.applied_seq() < store.last_change()? {
                 index.sync(&store).context("updating the search index")?;
             }
+            index.set_people(&store.person_names()?);
             let opts = SearchOptions { limit, offset, sort, facets };
             let results = match index.search(&query, &opts) {
                 Ok(r) => r,
