@@ -16,6 +16,7 @@
 
 mod api;
 mod assets;
+mod authority;
 mod cite;
 pub mod error;
 mod layout;
