@@ -21,7 +21,7 @@
 //! - A source id (ParlaMint `who`, FRUS `persName corresp`) is one person within its
 //!   collection, whatever the forms.
 //! - A surname alone resolves to the person named in full in the same document, else in the
-//!   same collection, spelled the same (in one script "Graff" is not "Graf"; across scripts the
+//!   same collection within five years, spelled the same (in one script "Graff" is not "Graf"; across scripts the
 //!   key decides); two candidates make an ambiguity, and so does a surname that is also a
 //!   forename printed in the document ("Karl" beside "Karl Aiginger"); none makes a person of
 //!   the surname within the collection (surnames alone never meet across collections).
@@ -58,6 +58,10 @@ pub struct NameUse {
     pub mentions: u32,
     pub refs: Vec<String>,
 }
+
+/// How far apart (in years) a surname alone and the full name it resolves to may stand in
+/// one collection (the FRUS history documents span 1957–2002).
+const COLLECTION_YEARS: i32 = 5;
 
 /// Titles and forms of address dropped before a name is read.
 const TITLES: &[&str] = &[
@@ -158,7 +162,7 @@ const PARTICLES: &[&str] = &[
 /// `None` when what is left is not a person's name.
 pub fn clean_form(form: &str) -> Option<String> {
     let mut s = form.trim().trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':')).trim();
-    s = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")).unwrap_or(s);
+    s = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")).unwrap_or(s).trim_end_matches(['\'', '’']);
     let words: Vec<&str> = s.split_whitespace().collect();
     let mut start = 0;
     while start < words.len() {
@@ -520,8 +524,16 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             let Some(p) = NameParts::parse(&nu.form).filter(|p| p.given.is_empty()) else { continue };
             let Some(spelling) = spelled(&nu.form) else { continue };
             let here = in_doc.get(&(d, p.surname.clone())).map(|c| same_spelling(c, &ids, &spelling));
-            let there =
-                in_scope.get(&(doc.scope.clone(), p.surname.clone())).map(|c| same_spelling(c, &ids, &spelling));
+            // In the collection, only persons named within a few years of this document.
+            let near = |i: &usize| {
+                ids[*i].uses.iter().any(|&(d2, _, _)| match (docs[d2].year, doc.year) {
+                    (Some(a), Some(b)) => (a - b).abs() <= COLLECTION_YEARS,
+                    _ => true,
+                })
+            };
+            let there = in_scope
+                .get(&(doc.scope.clone(), p.surname.clone()))
+                .map(|c| same_spelling(c, &ids, &spelling).into_iter().filter(near).collect::<BTreeSet<usize>>());
             let (here, there) = (here.as_ref(), there.as_ref());
             if forenames.contains(&spelling.0) {
                 let cands: BTreeSet<usize> = here.or(there).cloned().unwrap_or_default();
