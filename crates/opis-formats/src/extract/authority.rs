@@ -25,7 +25,8 @@
 //!   key decides); two candidates make an ambiguity, and so does a surname that is also a
 //!   forename printed in the document ("Karl" beside "Karl Aiginger"); none makes a person of
 //!   the surname within the collection (surnames alone never meet across collections).
-//! - An authority record (pocom) takes a person in when the names agree (surname key; the
+//! - An authority record (pocom, US officials: matched only in FRUS and Office of the
+//!   Historian documents) takes a person in when the names agree (surname key; the
 //!   forenames, or a FRUS corresp's initials "p_WET1" = Wailes, Edward Thompson) and the
 //!   documents' dates fall within the record's life; two fitting records leave it unmerged.
 //! - Ids are derived from the canonical key of the person, never from order: rebuilding gives
@@ -45,6 +46,10 @@ pub struct DocPeople {
     /// Where surnames alone are resolved: the collection, a ParlaMint corpus, else the reader.
     pub scope: String,
     pub year: Option<i32>,
+    /// The reader that produced the document ("frus", "parlamint", …): pocom, an authority of
+    /// US officials, is matched only against the Office of the Historian's documents.
+    #[serde(default)]
+    pub reader: String,
     pub names: Vec<NameUse>,
 }
 
@@ -285,6 +290,7 @@ pub fn people_of(doc: &Document) -> DocPeople {
         doc_id: doc.id.clone(),
         scope: scope_of(doc),
         year: doc.date.as_ref().and_then(|d| d.from.get(..4)).and_then(|y| y.parse().ok()),
+        reader: doc.reader.clone(),
         names: uses.into_values().collect(),
     }
 }
@@ -572,7 +578,9 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
     // 4. Authority records: names and dates agree, one record only.
     let mut parent: Vec<usize> = (0..ids.len()).collect();
     for i in 0..ids.len() {
-        if ids[i].rank == 0 || ids[i].uses.is_empty() {
+        // pocom lists US officials: only the Office of the Historian's documents are matched
+        // against it (an Austrian MP Michael Hammer is not Ambassador Michael A. Hammer).
+        if ids[i].rank == 0 || ids[i].uses.is_empty() || ids[i].uses.iter().any(|&(d, _, _)| docs[d].reader != "frus") {
             continue;
         }
         let forms: Vec<&NameUse> = ids[i].uses.iter().map(|&(d, u, _)| &docs[d].names[u]).collect();
@@ -959,6 +967,7 @@ mod tests {
             doc_id: id.into(),
             scope: "c".into(),
             year: Some(1956),
+            reader: "record".into(),
             names: names.iter().map(|n| NameUse { form: (*n).into(), mentions: 1, ..Default::default() }).collect(),
         };
         let docs = [
