@@ -155,6 +155,13 @@ const NOT_PERSONS: &[&str] = &[
     "declaration",
     "bureau",
     "service",
+    "delegation",
+    "mission",
+    "commission",
+    "administration",
+    "secretariat",
+    "division",
+    "branch",
 ];
 
 /// Lower-case particles allowed inside a name ("Charles de Gaulle", "Ludwig van Beethoven").
@@ -947,6 +954,7 @@ mod tests {
         assert_eq!(clean_form("Malinin's").as_deref(), Some("Malinin"));
         assert_eq!(clean_form("Chinese comrades"), None);
         assert_eq!(clean_form("Assembly"), None);
+        assert_eq!(clean_form("U. S. Delegation"), None);
         assert_eq!(clean_form("Charles de Gaulle").as_deref(), Some("Charles de Gaulle"));
     }
 
