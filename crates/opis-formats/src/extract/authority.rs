@@ -753,6 +753,19 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
                 sources.insert("editor".into());
             }
         }
+        // A romanization is only named where the person is spelled in more than one way of
+        // writing one name (a Cyrillic form, or surnames that meet by key but not by letter):
+        // "Rostow" alone is an American name, not a German rendering of Ростов.
+        let surnames: BTreeSet<String> = forms
+            .keys()
+            .filter_map(|f| tokenize(f).into_iter().rfind(|t| !is_suffix(t.text)).map(|t| fold(t.text)))
+            .collect();
+        let transliterated = forms.values().any(|v| v.script == "Cyrl") || surnames.len() > 1;
+        for v in forms.values_mut() {
+            if !transliterated && !v.sources.iter().any(|s| s == "editor") {
+                v.system = None;
+            }
+        }
         let plinks: Vec<PersonLink> = person_links.into_values().collect();
         let documents: BTreeSet<&str> = plinks.iter().map(|l| l.doc_id.as_str()).collect();
         persons.push(Person {
@@ -897,6 +910,12 @@ fn preferred<'a>(forms: impl Iterator<Item = &'a String>) -> String {
         .unwrap_or_default()
 }
 
+/// "II", "III", "Jr.", "Sr.": what follows a surname without being one.
+fn is_suffix(word: &str) -> bool {
+    let w = word.trim_end_matches('.').to_lowercase();
+    matches!(w.as_str(), "ii" | "iii" | "iv" | "jr" | "sr")
+}
+
 /// ISO 15924 code of the form's letters.
 pub fn script_of(form: &str) -> &'static str {
     if form.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}')) {
@@ -915,9 +934,14 @@ pub fn romanization_of(form: &str) -> Option<&'static str> {
     if script_of(form) != "Latn" {
         return None;
     }
-    let lower = form.to_lowercase();
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    let ends = |s: &str| words.iter().any(|w| w.ends_with(s));
+    // The surname shows it: the last word that is no suffix ("II", "Jr.").
+    let all = form.to_lowercase();
+    let lower = all
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .rfind(|w| !w.is_empty() && !is_suffix(w))
+        .unwrap_or("")
+        .to_owned();
+    let ends = |s: &str| lower.ends_with(s);
     if lower.contains('ŝ') || lower.contains('â') || lower.contains('û') {
         Some("ISO 9")
     } else if lower.contains('š') || lower.contains('č') || (lower.contains('ž') && !lower.contains("ż")) {
@@ -988,6 +1012,18 @@ mod tests {
         let forms: BTreeSet<&str> = a.ambiguities.iter().map(|x| x.form.as_str()).collect();
         assert_eq!(forms, BTreeSet::from(["A. Gromyko", "Gromyko"]));
         assert!(a.links.iter().all(|l| l.form != "A. Gromyko" && l.form != "Gromyko"));
+    }
+
+    #[test]
+    fn romanizations_shown_by_the_surname() {
+        assert_eq!(romanization_of("Chruschtschow"), Some("German"));
+        assert_eq!(romanization_of("Chruszczow"), Some("Polish"));
+        assert_eq!(romanization_of("Rokossovskiĭ"), Some("Library of Congress"));
+        assert_eq!(romanization_of("Rokossovskiy"), Some("BGN/PCGN"));
+        assert_eq!(romanization_of("Hruŝëv"), Some("ISO 9"));
+        assert_eq!(romanization_of("Khrushchev"), None);
+        assert_eq!(romanization_of("George H. Earle III"), None);
+        assert_eq!(romanization_of("Хрущёв"), None);
     }
 
     #[test]
