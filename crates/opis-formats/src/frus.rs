@@ -1016,6 +1016,14 @@ impl<'a> Reader<'a> {
             .unwrap_or_else(|| "en".into());
         fill_structure_with_notes(&mut doc, &lines, notes, &asserted);
         remove_joiners(&mut doc);
+        // The corresp of each persName names the volume's entry for the person.
+        let mut refs: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for (text, target, _) in &b.mentions {
+            if let Some(target) = target.as_deref().filter(|t| !t.is_empty() && !text.is_empty()) {
+                refs.entry(text.clone()).or_default().insert(target.to_owned());
+            }
+        }
+        crate::extract::persons::attach_refs(&mut doc.persons, &refs);
         doc
     }
 

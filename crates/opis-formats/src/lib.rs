@@ -21,6 +21,7 @@ pub mod frus;
 pub mod input;
 pub mod opis_jsonl;
 pub mod parlamint;
+pub mod pocom;
 pub mod record;
 pub mod tei;
 pub mod wilson;

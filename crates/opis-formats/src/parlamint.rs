@@ -27,7 +27,7 @@
 //! file (not of any sitting); when no component at all can be read, the root is an error that says
 //! how many were missing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use opis_model::{Annotation, Block, BlockKind, DocDate, Document, PersonMention, Section};
@@ -497,6 +497,8 @@ struct Sitting {
     /// (section, block, who) of every turn, resolved once all lists are known.
     whos: Vec<(usize, usize, Vec<Who>)>,
     persons: Persons,
+    /// Speaker name → the listPerson ids it was resolved from.
+    refs: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Sitting {
@@ -508,7 +510,10 @@ impl Sitting {
                 .iter()
                 .map(|w| match w {
                     Who::Ref(id) => match self.persons.names.get(id).or_else(|| outside.names.get(id)) {
-                        Some(name) => name.clone(),
+                        Some(name) => {
+                            self.refs.entry(name.clone()).or_default().insert(id.clone());
+                            name.clone()
+                        }
                         None => {
                             unresolved.push(id.clone());
                             id.clone()
@@ -563,6 +568,7 @@ impl Sitting {
             }
         }
         self.doc.persons = merge_same_name(collect_persons(&self.doc, &asserted));
+        crate::extract::persons::attach_refs(&mut self.doc.persons, &self.refs);
         self.doc
     }
 
@@ -1015,7 +1021,7 @@ fn read_tei(
         diagnostics,
         ..Default::default()
     };
-    Ok(Sitting { doc, whos, persons: persons_all })
+    Ok(Sitting { doc, whos, persons: persons_all, refs: BTreeMap::new() })
 }
 
 /// "ParlaMint-SK_2020-02-26-t7m58" → 2020-02-26, for sittings whose header has no date.

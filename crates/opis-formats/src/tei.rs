@@ -231,7 +231,13 @@ fn write_header(w: &mut Writer, doc: &Document) {
         if !doc.persons.is_empty() {
             w.open("listPerson", &[("type", "mentioned")]);
             for p in &doc.persons {
-                w.open("person", &[("n", &p.mentions.to_string())]);
+                let refs = p.refs.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(" ");
+                let mut attrs = vec![("n", p.mentions.to_string())];
+                if !refs.is_empty() {
+                    attrs.push(("corresp", refs));
+                }
+                let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                w.open("person", &attrs);
                 w.leaf("persName", &[("type", "preferred")], &p.name);
                 for v in &p.variants {
                     w.leaf("persName", &[("type", "variant")], v);
@@ -714,6 +720,12 @@ fn read_header(doc: &mut Document, header: &Element) {
                                 name: named("preferred").next().unwrap_or_default(),
                                 variants: named("variant").collect(),
                                 mentions: p.attr("n").and_then(|n| n.parse().ok()).unwrap_or(0),
+                                refs: p
+                                    .attr("corresp")
+                                    .map(|c| {
+                                        c.split_whitespace().map(|r| r.trim_start_matches('#').to_owned()).collect()
+                                    })
+                                    .unwrap_or_default(),
                             }
                         })
                         .collect();

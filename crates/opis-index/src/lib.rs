@@ -21,6 +21,7 @@
 //! opened, is discarded by [`Index::open`] (it is derived data) and rebuilt by the next sync.
 
 pub mod analysis;
+pub mod people;
 pub mod query;
 mod schema;
 mod search;
@@ -221,6 +222,8 @@ pub struct Index {
     /// The index was discarded or is of another version: the next sync rebuilds it.
     stale: bool,
     cache: ResultCache,
+    /// The people authority's spellings (empty until [`Index::set_people`]).
+    people: std::sync::RwLock<std::sync::Arc<people::PeopleNames>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -270,6 +273,7 @@ impl Index {
             pending: None,
             stale,
             cache: ResultCache::default(),
+            people: Default::default(),
         })
     }
 
@@ -444,6 +448,18 @@ impl Index {
         search::ids_and_versions(&self.reader.searcher())
     }
 
+    /// Hands the index the people authority's spellings ((person id, form) pairs, as
+    /// `SqliteStore::person_names` lists them): `person:` and `speaker:` then ask for every
+    /// spelling of the persons a name denotes. Cached answers are dropped when they change.
+    pub fn set_people(&self, names: &[(String, String)]) {
+        let new = people::PeopleNames::new(names);
+        let mut current = self.people.write().unwrap_or_else(|e| e.into_inner());
+        if **current != new {
+            *current = std::sync::Arc::new(new);
+            self.cache.clear();
+        }
+    }
+
     /// Searches the index with the query language of [`query`]. Answers are kept in a small
     /// cache for the searcher generation they came from (a commit starts a new one), so the
     /// same query with the same options, as a reader paging or narrowing by facets sends it,
@@ -462,7 +478,8 @@ impl Index {
             return Ok(hit);
         }
         let node = query::parse(query)?;
-        let results = search::run(&searcher, &self.fields, &node, opts, visibility)?;
+        let people = self.people.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let results = search::run(&searcher, &self.fields, &node, opts, visibility, &people)?;
         self.cache.put(generation, key, &results);
         Ok(results)
     }
@@ -470,7 +487,8 @@ impl Index {
     /// [`Index::search`] without the result cache: every call searches (benchmarks time this).
     pub fn search_uncached(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         let node = query::parse(query)?;
-        search::run(&self.reader.searcher(), &self.fields, &node, opts, &Visibility::Everything)
+        let people = self.people.read().unwrap_or_else(|e| e.into_inner()).clone();
+        search::run(&self.reader.searcher(), &self.fields, &node, opts, &Visibility::Everything, &people)
     }
 }
 
@@ -490,6 +508,10 @@ impl ResultCache {
     fn get(&self, generation: u64, key: &CacheKey) -> Option<SearchResults> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         (inner.0 == generation).then(|| inner.1.get(key).map(|r| SearchResults::clone(r))).flatten()
+    }
+
+    fn clear(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1.clear();
     }
 
     fn put(&self, generation: u64, key: CacheKey, results: &SearchResults) {

@@ -40,6 +40,8 @@ struct Builder<'a> {
     /// Languages of the index that have a stemmer.
     langs: Vec<String>,
     stemmers: Stemmers,
+    /// The people authority's spellings, for `person:` and `speaker:`.
+    people: &'a crate::people::PeopleNames,
 }
 
 fn term_q(field: TField, text: &str) -> Box<dyn Query> {
@@ -232,12 +234,17 @@ impl Builder<'_> {
         match field {
             Field::Speaker | Field::Person => {
                 let target = if field == Field::Speaker { f.speaker } else { f.person };
-                if toks.len() == 1 {
+                let written = if toks.len() == 1 {
                     let all = analysis::name_keys(toks[0].text);
-                    need(any_of(all.iter().map(|k| term_q(target, k)).collect()))
+                    any_of(all.iter().map(|k| term_q(target, k)).collect())
                 } else {
-                    need(seq_q(target, &keys))
-                }
+                    seq_q(target, &keys)
+                };
+                // Through the authority: every spelling of the persons so named.
+                let spellings = self.people.expand(&crate::people::key_sequence(text));
+                let mut clauses: Vec<Box<dyn Query>> = written.into_iter().collect();
+                clauses.extend(spellings.iter().filter_map(|s| seq_q(target, s)));
+                need(any_of(clauses))
             }
             Field::Title => {
                 need(any_of([f.title, f.ctitle].into_iter().filter_map(|fld| seq_q(fld, &plain)).collect()))
@@ -323,8 +330,9 @@ pub fn run(
     node: &Node,
     opts: &SearchOptions,
     visibility: &Visibility,
+    people: &crate::people::PeopleNames,
 ) -> Result<SearchResults> {
-    let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default() };
+    let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default(), people };
     let matched: Box<dyn Query> = builder.build(node)?.unwrap_or_else(|| Box::new(AllQuery));
     // What the viewer may not see is not matched, so neither hits nor facet counts show it.
     let matched = match visible_filter(f, visibility) {

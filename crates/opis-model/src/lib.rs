@@ -9,6 +9,8 @@
 //! Principal types: [`Document`], [`Section`], [`Block`], [`Note`], [`ArchivalRef`],
 //! [`DocDate`], [`Diagnostic`].
 
+pub mod people;
+
 use serde::{Deserialize, Serialize};
 
 /// One primary-source document.
@@ -260,6 +262,10 @@ pub struct PersonMention {
     #[serde(default)]
     pub variants: Vec<String>,
     pub mentions: u32,
+    /// The source's own ids for the person (a ParlaMint `who`, a FRUS `persName corresp`),
+    /// without `#`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
 }
 
 /// How serious a diagnostic is.

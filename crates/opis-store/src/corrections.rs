@@ -158,7 +158,12 @@ impl Patch {
                 let target = match doc.persons.iter().position(|p| p.name == person) {
                     Some(j) => &mut doc.persons[j],
                     None => {
-                        doc.persons.push(PersonMention { name: person.to_owned(), variants: Vec::new(), mentions: 0 });
+                        doc.persons.push(PersonMention {
+                            name: person.to_owned(),
+                            variants: Vec::new(),
+                            mentions: 0,
+                            refs: Vec::new(),
+                        });
                         let last = doc.persons.len() - 1;
                         &mut doc.persons[last]
                     }

@@ -23,6 +23,7 @@ mod catalog;
 pub mod corrections;
 pub mod listing;
 mod migrations;
+mod people;
 mod sqlite;
 mod time;
 

@@ -154,6 +154,47 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX corrections_doc ON corrections (doc_id, id);
     "#,
+    // 5: the people authority (rebuilt whole after every ingest and reindex) and the
+    // authority records it is built from (pocom).
+    r#"
+    CREATE TABLE people (
+        id        TEXT PRIMARY KEY,
+        name      TEXT NOT NULL,
+        documents INTEGER NOT NULL,
+        json      TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE person_names (
+        person_id TEXT NOT NULL,
+        form      TEXT NOT NULL,
+        PRIMARY KEY (person_id, form)
+    ) WITHOUT ROWID;
+    CREATE INDEX person_names_form ON person_names (form);
+    CREATE TABLE person_links (
+        person_id TEXT NOT NULL,
+        doc_id    TEXT NOT NULL,
+        form      TEXT NOT NULL,
+        turns     INTEGER NOT NULL,
+        mentions  INTEGER NOT NULL,
+        roles     TEXT NOT NULL,
+        how       TEXT NOT NULL
+    );
+    CREATE INDEX person_links_person ON person_links (person_id);
+    CREATE INDEX person_links_doc ON person_links (doc_id);
+    CREATE TABLE person_ambiguities (
+        doc_id     TEXT NOT NULL,
+        form       TEXT NOT NULL,
+        candidates TEXT NOT NULL
+    );
+    CREATE TABLE person_records (
+        id   TEXT PRIMARY KEY,
+        json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE people_generation (
+        one        INTEGER PRIMARY KEY CHECK (one = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO people_generation (one, generation) VALUES (1, 0);
+    "#,
 ];
 
 /// The schema version this build writes.

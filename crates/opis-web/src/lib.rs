@@ -18,6 +18,7 @@ mod admin;
 mod api;
 mod assets;
 pub mod auth;
+mod authority;
 mod cite;
 mod edit;
 pub mod error;
@@ -55,6 +56,8 @@ pub(crate) struct AppState {
     index: Index,
     /// Failed sign-ins, for the rate limit.
     limiter: auth::SignInLimiter,
+    /// The people authority's generation the index was last handed (-1: none yet).
+    people_generation: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -73,7 +76,21 @@ impl AppState {
         out
     }
 
+    /// The index, handed the people authority's spellings first when `opis ingest` or
+    /// `opis reindex` has rebuilt the authority since (one small query to know).
     pub(crate) fn index(&self) -> &Index {
+        use std::sync::atomic::Ordering;
+        let refreshed = self.with_store(|store| {
+            let generation = store.people_generation()?;
+            if generation != self.people_generation.load(Ordering::Acquire) {
+                self.index.set_people(&store.person_names()?);
+                self.people_generation.store(generation, Ordering::Release);
+            }
+            Ok(())
+        });
+        if let Err(e) = refreshed {
+            tracing::warn!("people authority not loaded: {e}");
+        }
         &self.index
     }
 
@@ -131,6 +148,7 @@ pub fn router(data: &Path) -> Result<Router, WebError> {
         idle: Mutex::new(vec![store]),
         index,
         limiter: auth::SignInLimiter::default(),
+        people_generation: std::sync::atomic::AtomicI64::new(-1),
     });
     Ok(Router::new()
         .route("/", get(pages::home))

@@ -496,6 +496,8 @@ struct PersonView {
     variants: BTreeSet<String>,
     /// Who else stood in the same attendance lists, with the number of sessions shared, most first.
     co_attendance: Vec<(String, u64)>,
+    /// The people authority's persons of this name.
+    authority: Vec<opis_model::people::Person>,
 }
 
 /// Co-attendants shown on a person's page.
@@ -532,7 +534,9 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
         let mut variants = BTreeSet::new();
         // Normalized name -> (the spelling first seen, sessions shared).
         let mut together: BTreeMap<String, (String, u64)> = BTreeMap::new();
+        let mut authority = Vec::new();
         s.with_store(|st| {
+            authority = crate::authority::persons_named(st, &who)?;
             let mut seen = BTreeSet::new();
             for hit in named.hits.iter().filter(|h| seen.insert(h.id.clone())) {
                 let Some(stored) = st.document(&hit.id)? else { continue };
@@ -558,7 +562,11 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
                 let lists: Vec<&str> = present.iter().map(|l| l.label.as_str()).collect();
                 let mut others = BTreeSet::new();
                 for n in present.iter().flat_map(|l| l.names.iter()) {
-                    if !n.trim().is_empty() && !forms.iter().any(|f| same_name(n, f)) && others.insert(name_key(n)) {
+                    if !n.trim().is_empty()
+                        && !crate::authority::not_a_person(n)
+                        && !forms.iter().any(|f| same_name(n, f))
+                        && others.insert(name_key(n))
+                    {
                         together.entry(name_key(n)).or_insert_with(|| (n.trim().to_owned(), 0)).1 += 1;
                     }
                 }
@@ -568,7 +576,10 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
             }
             Ok(())
         })?;
-        if turns.is_empty() && named.total == 0 {
+        for p in &authority {
+            variants.extend(p.variants.iter().map(|v| v.form.clone()).filter(|f| !same_name(f, &who)));
+        }
+        if turns.is_empty() && named.total == 0 && authority.is_empty() {
             return Err(WebError::NotFound(format!("person {who:?}")));
         }
         let mut co_attendance: Vec<(String, u64)> = together.into_values().collect();
@@ -580,6 +591,7 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
             named_in: named.total,
             variants,
             co_attendance,
+            authority,
         })
     })
     .await?;
@@ -637,6 +649,7 @@ fn person_page(name: &str, v: &PersonView) -> Markup {
                 }
             }
         }
+        (crate::authority::section(&v.authority))
         section aria-labelledby="turns-h" {
             h2 #turns-h { "Turns spoken, in date order" }
             @if by_doc.is_empty() { p { "No turns are recorded for this name." } }

@@ -65,7 +65,7 @@ fn second_session() -> Document {
         collection: Some("seed".into()),
         date: Some(DocDate { text: "October 31, 1956".into(), from: "1956-10-31".into(), to: "1956-10-31".into() }),
         participants: vec![Participants { label: "Present".into(), names: names.map(String::from).to_vec() }],
-        persons: names.map(|n| PersonMention { name: n.into(), variants: vec![], mentions: 1 }).to_vec(),
+        persons: names.map(|n| PersonMention { name: n.into(), variants: vec![], mentions: 1, refs: vec![] }).to_vec(),
         ..Default::default()
     }
 }

@@ -77,6 +77,7 @@ fn matching_ids(data: &Path, store: &SqliteStore, query: &str) -> Result<BTreeSe
     if index.applied_seq() < store.last_change()? {
         index.sync(store).context("updating the search index")?;
     }
+    index.set_people(&store.person_names()?);
     let mut ids = BTreeSet::new();
     let mut offset = 0;
     loop {

@@ -54,6 +54,9 @@ pub struct IngestSummary {
     pub bytes: u64,
     /// Documents indexed as they were stored (the rest is left to `Index::sync`).
     pub indexed: usize,
+    /// Authority records (pocom persons, appointments, role titles) stored for the people
+    /// authority.
+    pub person_records: usize,
 }
 
 /// One file to read, and whether the user named it (then it must be a document).
@@ -64,9 +67,25 @@ struct Job {
 }
 
 enum Parsed {
-    Documents { path: PathBuf, size: u64, documents: Vec<PreparedDocument> },
-    Skipped { path: PathBuf, size: u64, reason: String },
-    Failed { size: u64, message: String },
+    Documents {
+        path: PathBuf,
+        size: u64,
+        documents: Vec<PreparedDocument>,
+    },
+    Skipped {
+        path: PathBuf,
+        size: u64,
+        reason: String,
+    },
+    /// Not a document but authority records (pocom): (key, JSON) each.
+    Records {
+        size: u64,
+        records: Vec<(String, String)>,
+    },
+    Failed {
+        size: u64,
+        message: String,
+    },
 }
 
 /// The writer's side: the store, the index it feeds, and how much is uncommitted there.
@@ -117,6 +136,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
         let mut batch_bytes = 0u64;
         let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
         let mut in_order = Vec::new();
+        let mut person_records: Vec<(String, String)> = Vec::new();
         for (i, parsed) in rx.iter() {
             waiting.insert(i, parsed);
             while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
@@ -149,6 +169,15 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
                             batch.push((doc, Provenance { source_path: path.display().to_string() }));
                         }
                     }
+                    Parsed::Records { size, records } => {
+                        progress.file_done(size, 0);
+                        summary.person_records += records.len();
+                        person_records.extend(records);
+                        if person_records.len() >= BATCH_DOCUMENTS {
+                            writer.store.put_person_records(&person_records).context("storing authority records")?;
+                            person_records.clear();
+                        }
+                    }
                     Parsed::Skipped { path, size, reason } => {
                         progress.file_done(size, 0);
                         summary.skipped.push((path, reason));
@@ -166,6 +195,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
             }
         }
         writer.write(&mut batch, &mut summary)?;
+        writer.store.put_person_records(&person_records).context("storing authority records")?;
         Ok(())
     })?;
     progress.finish();
@@ -236,6 +266,9 @@ fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
         Err(e) => {
             let not_a_document =
                 matches!(e, FormatError::Unrecognized { .. } | FormatError::Empty { .. } | FormatError::Binary { .. });
+            if not_a_document && let Some(records) = authority_records(&job.path) {
+                return Parsed::Records { size: job.size, records };
+            }
             if not_a_document && !job.named {
                 Parsed::Skipped { path: job.path.clone(), size: job.size, reason: e.to_string() }
             } else {
@@ -243,6 +276,16 @@ fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
             }
         }
     }
+}
+
+/// The pocom records of a file that is not a document, as (key, JSON).
+fn authority_records(path: &Path) -> Option<Vec<(String, String)>> {
+    if path.extension().is_none_or(|e| e != "xml") {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let records = opis_formats::pocom::read_pocom(path, &text)?;
+    records.iter().map(|r| serde_json::to_string(r).ok().map(|json| (r.key(), json))).collect()
 }
 
 /// Every file under the given paths, sorted, hidden files and folders left out.

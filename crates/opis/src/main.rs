@@ -5,6 +5,7 @@ mod admin;
 mod export;
 mod ingest;
 mod outline;
+mod people;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -115,8 +116,21 @@ enum Command {
         #[arg(long)]
         public_only: bool,
     },
-    /// Rebuild the search index from the store.
+    /// Rebuild the search index (and the people authority) from the store.
     Reindex,
+    /// The people authority: every person (id, preferred name, documents, turns, variants),
+    /// the names left ambiguous, or one person with variants, roles, sources and documents.
+    /// Editors change it in DATA/people.csv (merge, split, rename, variant, not-person).
+    People {
+        /// List the names that fit more than one person (nothing was merged for them).
+        #[arg(long)]
+        ambiguous: bool,
+        /// Show one person by id.
+        #[arg(long)]
+        show: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify that the store and the index agree (same documents, same versions).
     Check,
     /// Serve the reading room (HTML pages) over the data folder until Ctrl-C.
@@ -355,11 +369,21 @@ fn ingest_command(
     }
     let report = index.sync(&store).context("updating the search index")?;
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
-
+    let wrote = summary.new + summary.changed + summary.person_records > 0;
+    if wrote || data.join(people::OVERRIDES_FILE).exists() {
+        report_people(&people::rebuild(data, &mut store)?);
+    }
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
     }
     Ok(())
+}
+
+fn report_people(r: &people::RebuildSummary) {
+    eprintln!(
+        "people: {} person(s), {} name(s) in documents linked, {} ambiguous ({:.2} s)",
+        r.persons, r.links, r.ambiguities, r.seconds
+    );
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -415,6 +439,7 @@ fn run(cli: Cli) -> Result<()> {
             if index.applied_seq() < store.last_change()? {
                 index.sync(&store).context("updating the search index")?;
             }
+            index.set_people(&store.person_names()?);
             let opts = SearchOptions { limit, offset, sort, facets };
             let results = match index.search(&query, &opts) {
                 Ok(r) => r,
@@ -462,7 +487,13 @@ fn run(cli: Cli) -> Result<()> {
             let mut index = open_index(&data)?;
             index.rebuild(&store).context("rebuilding the search index")?;
             eprintln!("reindexed {} document(s)", index.ids_and_versions()?.len());
+            let mut store = store;
+            report_people(&people::rebuild(&data, &mut store)?);
             Ok(())
+        }
+        Command::People { ambiguous, show, json } => {
+            let store = open_store(&data)?;
+            people::command(&store, ambiguous, show.as_deref(), json)
         }
         Command::Check => {
             let store = open_store(&data)?;

@@ -10,6 +10,7 @@
 //! - [`persons`]: people named in a document, with spellings and mention counts.
 
 pub mod archival;
+pub mod authority;
 pub mod body;
 pub mod citation;
 pub mod date;

@@ -161,11 +161,38 @@ pub fn collect_persons(doc: &Document, asserted: &[String]) -> Vec<PersonMention
                 .or_else(|| variants.iter().max_by_key(|v| v.len()))
                 .cloned()
                 .unwrap_or_else(|| key.clone());
-            PersonMention { name, variants, mentions }
+            PersonMention { name, variants, mentions, refs: vec![] }
         })
         .collect();
     persons.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.name.cmp(&b.name)));
     persons
+}
+
+/// Gives each person the source's ids for it (`form` → ids: ParlaMint `who`, FRUS `corresp`).
+/// Ids go to the person printed exactly so; a form that is only a variant of a person keyed by
+/// surname (where two people of one surname share a key) becomes a person of its own, so an id
+/// never lands on the wrong one of two namesakes.
+pub fn attach_refs(persons: &mut Vec<PersonMention>, refs: &BTreeMap<String, std::collections::BTreeSet<String>>) {
+    for (form, ids) in refs {
+        let person = match persons.iter().position(|p| p.name == *form) {
+            Some(i) => &mut persons[i],
+            None => {
+                persons.push(PersonMention {
+                    name: form.clone(),
+                    variants: vec![form.clone()],
+                    mentions: 0,
+                    refs: vec![],
+                });
+                let last = persons.len() - 1;
+                &mut persons[last]
+            }
+        };
+        for id in ids {
+            if !person.refs.contains(id) {
+                person.refs.push(id.clone());
+            }
+        }
+    }
 }
 
 /// Byte offsets where an initial ("V.") starts a word: an upper-case letter followed

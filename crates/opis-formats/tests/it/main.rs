@@ -5,6 +5,7 @@ mod akoma;
 mod frus;
 mod opis_jsonl;
 mod parlamint;
+mod people;
 mod seed;
 mod tei;
 mod variants;

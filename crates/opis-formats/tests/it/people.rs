@@ -1,0 +1,166 @@
+//! The people authority on real documents: the seed, every ParlaMint sitting in `../shared`
+//! against its own `who` attributes, FRUS `persName corresp` against `pocom`, and a table of
+//! Russian names in Cyrillic and four published romanizations.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use opis_formats::extract::authority::{DocPeople, Overrides, build, people_of};
+use opis_formats::pocom::{join, read_pocom};
+use opis_model::people::{Authority, PersonRecord};
+use regex::Regex;
+
+use super::{parse_one, seed_path, shared};
+
+fn person_of<'a>(a: &'a Authority, doc: &str, form: &str) -> Vec<&'a str> {
+    let ids: BTreeSet<&str> =
+        a.links.iter().filter(|l| l.doc_id == doc && l.form == form).map(|l| l.person.as_str()).collect();
+    ids.into_iter().collect()
+}
+
+#[test]
+fn seed_speakers_and_attendees_are_one_person_each() {
+    let doc = parse_one(&seed_path());
+    let text = std::fs::read_to_string(seed_path()).unwrap();
+    let people = people_of(&doc);
+    let a = build(std::slice::from_ref(&people), &[], &Overrides::default());
+    // Every speaker and attendee is linked to exactly one person; none is ambiguous.
+    for u in people.names.iter().filter(|u| u.roles.contains("speaker") || u.roles.contains("attendee")) {
+        assert_eq!(person_of(&a, &doc.id, &u.form).len(), 1, "{} in {:?}", u.form, a.ambiguities);
+    }
+    assert!(a.ambiguities.is_empty(), "{:?}", a.ambiguities);
+    // "Chinese comrades" (the second attendance list) is not a person.
+    assert!(text.contains("Yudin, Chinese comrades") || text.contains("Yudin. Chinese comrades."));
+    assert!(a.persons.iter().all(|p| !p.name.contains("comrades")));
+    // Khrushchev's turns as the source labels them: "(Khrushchev)", "(Cde. Khrushchev)",
+    // "Cde. Khrushchev-" and "Cde. Khrushchev:" at the start of a line.
+    let labels = Regex::new(r"(?m)^(\(Khrushchev\)|\(Cde\. Khrushchev\)|Cde\. Khrushchev[-:])").unwrap();
+    let expected = labels.find_iter(&text).count() as u32;
+    assert_eq!(expected, 6);
+    let k = person_of(&a, &doc.id, "Khrushchev");
+    assert_eq!(k.len(), 1);
+    let khrushchev = a.persons.iter().find(|p| p.id == k[0]).unwrap();
+    assert_eq!(khrushchev.turns, expected);
+    // Liu Shaoqi is one person under his full name.
+    assert!(text.contains("Cde. Liu Shaoqi"));
+    let liu: Vec<_> = a.persons.iter().filter(|p| p.variants.iter().any(|v| v.form.contains("Shaoqi"))).collect();
+    assert_eq!(liu.len(), 1);
+    assert_eq!(liu[0].name, "Liu Shaoqi");
+    // "in Malinin's opinion" (Mikhail Malinin, note 4) and the compiler "V. N. Malin": two people.
+    assert!(text.contains("compiled by V. N. Malin") && text.contains("Malinin's opinion"));
+    let malin = person_of(&a, &doc.id, "V. N. Malin");
+    let malinin = person_of(&a, &doc.id, "Mikhail Malinin");
+    assert_eq!(malin.len(), 1);
+    assert_eq!(malinin.len(), 1);
+    assert_ne!(malin, malinin);
+    for p in &a.persons {
+        let forms: Vec<&str> = p.variants.iter().map(|v| v.form.as_str()).collect();
+        assert!(!(forms.contains(&"V. N. Malin") && forms.iter().any(|f| f.contains("Malinin"))), "{forms:?}");
+    }
+}
+
+fn xml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            xml_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "xml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_parlamint_person_gets_the_turns_that_refer_to_it() {
+    let mut files = Vec::new();
+    xml_files(&shared().join("corpora/parlamint"), &mut files);
+    // The listPerson entries, read from the files themselves.
+    let person_re = Regex::new(r#"<person\s[^>]*xml:id="([^"]+)""#).unwrap();
+    let who_re = Regex::new(r##"<u\s[^>]*who="#([^"\s]+)""##).unwrap();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        listed.extend(person_re.captures_iter(&text).map(|c| c[1].to_owned()));
+    }
+    let mut docs: Vec<DocPeople> = Vec::new();
+    // (document id, who id) → turns in the source.
+    let mut expected: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains(".ana.")
+            || name.contains("listPerson")
+            || name.contains("listOrg")
+            || name.contains("taxonomy")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        if !text.contains("<u ") || text.contains("<teiCorpus") {
+            continue;
+        }
+        let Ok(parsed) = opis_formats::parse_file(f, None) else { continue };
+        for doc in parsed.documents {
+            for c in who_re.captures_iter(&text) {
+                if listed.contains(&c[1]) {
+                    *expected.entry((doc.id.clone(), c[1].to_owned())).or_default() += 1;
+                }
+            }
+            docs.push(people_of(&doc));
+        }
+    }
+    assert!(expected.len() > 500, "{} speakers", expected.len());
+    let a = build(&docs, &[], &Overrides::default());
+    let scope: BTreeMap<&str, &str> = docs.iter().map(|d| (d.doc_id.as_str(), d.scope.as_str())).collect();
+    let mut wrong = Vec::new();
+    for ((doc, who), n) in &expected {
+        let source = format!("{}#{who}", scope[doc.as_str()]);
+        let persons: Vec<_> = a.persons.iter().filter(|p| p.sources.contains(&source)).collect();
+        let turns: u32 = a
+            .links
+            .iter()
+            .filter(|l| l.doc_id == *doc && persons.iter().any(|p| p.id == l.person))
+            .map(|l| l.turns)
+            .sum();
+        if persons.len() != 1 || turns != *n {
+            wrong.push(format!("{doc} #{who}: {} person(s), {turns} turns, source has {n}", persons.len()));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} wrong: {:#?}", wrong.len(), expected.len(), &wrong[..wrong.len().min(20)]);
+}
+
+pub fn pocom_records() -> Vec<PersonRecord> {
+    let mut files = Vec::new();
+    xml_files(&shared().join("corpora/frus/pocom"), &mut files);
+    let mut records = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        records.extend(read_pocom(&f, &text).unwrap_or_default());
+    }
+    join(&records)
+}
+
+#[test]
+fn frus_corresp_resolves_to_pocom_where_names_and_dates_agree() {
+    let records = pocom_records();
+    // The corpus README counts 4,261 persons.
+    assert_eq!(records.len(), 4261);
+    let path = shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(r##"<persName corresp="#p_WET1">Wailes</persName>"##));
+    let parsed = opis_formats::parse_file(&path, None).unwrap();
+    let docs: Vec<DocPeople> = parsed.documents.iter().map(people_of).collect();
+    let a = build(&docs, &records, &Overrides::default());
+    let wailes = a.persons.iter().find(|p| p.sources.iter().any(|s| s.ends_with("#p_WET1"))).unwrap();
+    assert_eq!(wailes.id, "pocom-wailes-edward-thompson");
+    assert_eq!(wailes.birth.as_deref(), Some("1903"));
+    // missions-countries/hungary.xml: envoy to Hungary, appointed 1956-07-26.
+    assert!(wailes.roles.iter().any(|r| r.role.ends_with("hungary") && r.from.as_deref() == Some("1956-07-26")));
+    // "Tom Wailes" (d163) and "Wailes" (d162) carry the same corresp: one person.
+    assert_eq!(person_of(&a, "frus1955-57v25-d163", "Tom Wailes"), vec![wailes.id.as_str()]);
+    assert_eq!(person_of(&a, "frus1955-57v25-d162", "Wailes"), vec![wailes.id.as_str()]);
+    // Khrushchev (#p_KNS1) is no US official: no pocom record takes him in.
+    let k = person_of(&a, "frus1955-57v25-d162", "Khrushchev");
+    assert_eq!(k.len(), 1);
+    assert!(!k[0].starts_with("pocom-"), "{k:?}");
+}

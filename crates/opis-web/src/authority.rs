@@ -1,0 +1,111 @@
+//! The people authority on a person's page: which person(s) of the authority a name is,
+//! with the preferred name, life dates, roles, every variant (script, romanization system,
+//! where it was met) and the sources that assert the person, and why forms were merged.
+
+use maud::{Markup, html};
+use opis_model::people::Person;
+use opis_store::SqliteStore;
+use opis_store::access::Visibility;
+
+use crate::WebError;
+use crate::layout::doc_url;
+
+/// The authority's persons spelled `name`, as the current viewer may see them: a spelling met
+/// only in documents the viewer may not see is left out with those documents, and a person
+/// left with nothing to show is left out whole.
+pub(crate) fn persons_named(store: &SqliteStore, name: &str) -> Result<Vec<Person>, WebError> {
+    let visibility = crate::auth::visibility();
+    let mut out = Vec::new();
+    for id in store.people_named(name)? {
+        let Some(mut p) = store.person(&id)? else { continue };
+        if visibility != Visibility::Everything {
+            let mut hid_any = false;
+            for v in &mut p.variants {
+                let before = v.sources.len();
+                let mut kept = Vec::with_capacity(before);
+                for s in std::mem::take(&mut v.sources) {
+                    if !is_document(&s) || store.visible(&s, &visibility)? {
+                        kept.push(s);
+                    }
+                }
+                hid_any |= kept.len() < before;
+                v.sources = kept;
+            }
+            p.variants.retain(|v| !v.sources.is_empty());
+            if hid_any {
+                // The reasons name the forms merged, hidden ones among them.
+                p.merges.clear();
+            }
+            if p.variants.is_empty() && !p.sources.iter().any(|s| !is_document(s)) {
+                continue;
+            }
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// A variant's source is a document id unless it names an authority record ("pocom:…",
+/// "parlamint:…") or an editor.
+fn is_document(source: &str) -> bool {
+    !(source.contains(':') || source == "editor")
+}
+
+/// True when the authority would not take the form for a person ("Chinese comrades").
+pub(crate) fn not_a_person(form: &str) -> bool {
+    opis_formats::extract::authority::clean_form(form).is_none()
+}
+
+/// Sources shown per variant before "and N more".
+const SOURCES_SHOWN: usize = 6;
+
+pub(crate) fn section(persons: &[Person]) -> Markup {
+    html! {
+        @if !persons.is_empty() {
+            section.authority aria-labelledby="authority-h" {
+                h2 #authority-h { "In the people authority" }
+                @if persons.len() > 1 {
+                    p.n { "This name is " (persons.len()) " different people in the authority." }
+                }
+                @for p in persons {
+                    h3 { (p.name) " " span.n { "(" code { (p.id) } ")" } }
+                    @if p.birth.is_some() || p.death.is_some() {
+                        p.n { "Lived " (p.birth.as_deref().unwrap_or("?")) "–" (p.death.as_deref().unwrap_or("?")) }
+                    }
+                    @if !p.roles.is_empty() {
+                        ul.roles {
+                            @for r in &p.roles {
+                                li { (r.role) " " span.n { (r.from.as_deref().unwrap_or("?")) "–" (r.to.as_deref().unwrap_or("")) " (" (r.source) ")" } }
+                            }
+                        }
+                    }
+                    table.variants {
+                        thead { tr { th { "Spelling" } th { "Script" } th { "Romanization" } th { "Met in" } } }
+                        tbody {
+                            @for v in &p.variants {
+                                tr {
+                                    td lang="" { (v.form) }
+                                    td { (v.script) }
+                                    td { (v.system.as_deref().unwrap_or("")) }
+                                    td {
+                                        @for (i, s) in v.sources.iter().take(SOURCES_SHOWN).enumerate() {
+                                            @if i > 0 { ", " }
+                                            @if is_document(s) { a href=(doc_url(s)) { (s) } } @else { (s) }
+                                        }
+                                        @if v.sources.len() > SOURCES_SHOWN { " and " (v.sources.len() - SOURCES_SHOWN) " more" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if !p.sources.is_empty() {
+                        p.n { "Asserted by: " (p.sources.join(", ")) }
+                    }
+                    @if !p.merges.is_empty() {
+                        p.n { "Merged: " (p.merges.join("; ")) }
+                    }
+                }
+            }
+        }
+    }
+}

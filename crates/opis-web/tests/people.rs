@@ -1,0 +1,113 @@
+//! Person pages with the people authority: a data folder from the seed and the FRUS excerpt,
+//! the authority built from them and the pocom records of `../shared`, served by the router.
+
+mod common;
+
+use common::{parse, shared};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use opis_formats::extract::authority::{Overrides, build, people_of};
+use opis_formats::pocom::{join, read_pocom};
+use opis_index::Index;
+use opis_model::Document;
+use opis_store::access::{AccessLevel, Scope};
+use opis_store::{Provenance, SqliteStore, Store};
+use tower::ServiceExt;
+
+fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            xml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "xml") {
+            out.push(p);
+        }
+    }
+}
+
+fn data() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| build_data("shared"))
+}
+
+/// A data folder of the seed and the FRUS excerpt with the authority built, under `name`.
+fn build_data(name: &str) -> PathBuf {
+    {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("opis-web-people-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut docs: Vec<Document> = parse(&shared().join("seed/presidium-1956-10-30.txt"), "seed");
+        docs.extend(parse(&shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml"), "frus"));
+        let mut store = SqliteStore::open(&dir).unwrap();
+        let batch: Vec<(Document, Provenance)> = docs.iter().cloned().map(|d| (d, Provenance::default())).collect();
+        store.put_batch(&batch).unwrap();
+        let mut files = Vec::new();
+        xml_files(&shared().join("corpora/frus/pocom"), &mut files);
+        let mut records = Vec::new();
+        for f in files {
+            records.extend(read_pocom(&f, &std::fs::read_to_string(&f).unwrap()).unwrap_or_default());
+        }
+        let people: Vec<_> = docs.iter().map(people_of).collect();
+        store.replace_people(&build(&people, &join(&records), &Overrides::default())).unwrap();
+        let mut index = Index::open(&dir).unwrap();
+        index.sync(&store).unwrap();
+        dir
+    }
+}
+
+async fn get(uri: &str) -> (StatusCode, String) {
+    get_from(data(), uri).await
+}
+
+async fn get_from(data: &Path, uri: &str) -> (StatusCode, String) {
+    let app = opis_web::router(data).unwrap();
+    let res = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn wailes_page_shows_the_pocom_person_with_variants_roles_and_sources() {
+    let (status, html) = get("/person/Wailes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("In the people authority"), "{html}");
+    assert!(html.contains("pocom-wailes-edward-thompson"));
+    // people/w/wailes-edward-thompson.xml: forename, surname, altname, birth and death.
+    assert!(html.contains("Edward Thompson Wailes") && html.contains("Edward T. Wailes"));
+    assert!(html.contains("1903") && html.contains("1969"));
+    // The variants say where they were met: "Tom Wailes" in document 163.
+    assert!(html.contains("Tom Wailes") && html.contains("/doc/frus1955-57v25-d163"));
+    assert!(html.contains("hungary"));
+}
+
+#[tokio::test]
+async fn chinese_comrades_are_no_co_attendant_and_speaker_queries_cross_scripts() {
+    let (status, html) = get("/person/Zhukov").await;
+    assert_eq!(status, StatusCode::OK);
+    let together = &html[html.find("Most often in the room with").expect("co-attendance")..];
+    assert!(!together.contains("Chinese comrades"));
+    assert!(together.contains("Bulganin"));
+    let (status, html) = get("/search?q=speaker%3A%D0%A5%D1%80%D1%83%D1%89%D1%91%D0%B2").await; // speaker:Хрущёв
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("wilson-113647"), "{html}");
+}
+
+#[tokio::test]
+async fn the_authority_shows_an_anonymous_reader_nothing_of_a_restricted_document() {
+    let dir = build_data("restricted");
+    let (_, before) = get_from(&dir, "/person/Wailes").await;
+    // Document 162 names Wailes ("From Wailes, note 040525 …").
+    assert!(before.contains("/doc/frus1955-57v25-d162"), "{before}");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    store.set_access(Scope::Document, "frus1955-57v25-d162", Some(&AccessLevel::Restricted)).unwrap();
+    Index::open(&dir).unwrap().sync(&store).unwrap();
+    let (status, after) = get_from(&dir, "/person/Wailes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!after.contains("frus1955-57v25-d162"), "{after}");
+    // What the reader may see stays: the pocom person and "Tom Wailes" of document 163.
+    assert!(after.contains("pocom-wailes-edward-thompson") && after.contains("/doc/frus1955-57v25-d163"));
+}

@@ -1,0 +1,118 @@
+//! The people authority end to end: built at ingest, the editor's `DATA/people.csv` applied
+//! and kept through re-ingest (of changed and unchanged sources), reindex and restart, and
+//! `person:`/`speaker:` searches going through it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared() -> PathBuf {
+    match std::env::var_os("OPIS_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("opis-people-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn opis(data: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_opis")).arg("--data").arg(data).args(args).output().expect("run opis");
+    assert!(out.status.success(), "opis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn people(data: &Path) -> Vec<serde_json::Value> {
+    let out = opis(data, &["people", "--json"]);
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn with_form<'a>(people: &'a [serde_json::Value], form: &str) -> Vec<&'a serde_json::Value> {
+    people.iter().filter(|p| p["variants"].as_array().unwrap().iter().any(|v| v["form"] == form)).collect()
+}
+
+/// Turns (not documents) a search finds.
+fn turns_found(data: &Path, query: &str) -> usize {
+    let out = opis(data, &["search", "--json", "--limit", "100", query]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["hits"].as_array().unwrap().iter().filter(|h| h["turn"].is_number()).count()
+}
+
+#[test]
+fn overrides_survive_reingest_reindex_and_restart() {
+    let dir = scratch("overrides");
+    let data = dir.join("data");
+    let file = dir.join("presidium.txt");
+    let original = std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    opis(&data, &["ingest", file.to_str().unwrap()]);
+    let before = people(&data);
+    let k = with_form(&before, "Khrushchev");
+    assert_eq!(k.len(), 1);
+    let k_id = k[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(k[0]["turns"], 6);
+    // The authority has no "N. S. Khrushchev": the seed never prints it.
+    assert_eq!(turns_found(&data, "speaker:\"N. S. Khrushchev\""), 0);
+    let malin = with_form(&before, "V. N. Malin")[0]["id"].as_str().unwrap().to_owned();
+    let bulganin = with_form(&before, "Bulganin")[0]["id"].as_str().unwrap().to_owned();
+    std::fs::write(
+        data.join("people.csv"),
+        format!(
+            "# the editor's changes\naction,person,value,script,system\n\
+             rename,{k_id},Nikita Sergeyevich Khrushchev\n\
+             variant,{k_id},N. S. Khrushchev\n\
+             variant,{k_id},Хрущёв,Cyrl,\n\
+             merge,{malin},{bulganin}\n\
+             not-person,,Kadar\n"
+        ),
+    )
+    .unwrap();
+    let check = |label: &str| {
+        let now = people(&data);
+        let k = now.iter().find(|p| p["id"] == k_id.as_str()).unwrap_or_else(|| panic!("{label}: {k_id} gone"));
+        assert_eq!(k["name"], "Nikita Sergeyevich Khrushchev", "{label}");
+        assert!(with_form(&now, "N. S. Khrushchev").iter().any(|p| p["id"] == k_id.as_str()), "{label}");
+        // A deliberately wrong merge, to see that merges are applied: Malin and Bulganin are one.
+        let m = with_form(&now, "V. N. Malin");
+        assert_eq!(m.len(), 1, "{label}");
+        assert!(with_form(&now, "Bulganin").iter().any(|p| p["id"] == m[0]["id"]), "{label}");
+        assert!(with_form(&now, "Kadar").is_empty(), "{label}");
+        // The editor's variant finds Khrushchev's six turns.
+        assert_eq!(turns_found(&data, "speaker:\"N. S. Khrushchev\""), 6, "{label}");
+    };
+    // Applied on the next ingest, even of an unchanged source.
+    opis(&data, &["ingest", file.to_str().unwrap()]);
+    check("re-ingest, unchanged");
+    // A changed source (a new version) is re-read: the overrides still hold.
+    std::fs::write(&file, original.replace("We are unanimous.", "We are unanimous, all of us.")).unwrap();
+    opis(&data, &["ingest", file.to_str().unwrap()]);
+    check("re-ingest, changed");
+    opis(&data, &["reindex"]);
+    check("reindex");
+    // Every command is a new process: this one reads what the last one stored.
+    check("restart");
+    opis(&data, &["people", "--show", &k_id]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pocom_records_are_stored_at_ingest_and_link_frus_mentions() {
+    let dir = scratch("pocom");
+    let data = dir.join("data");
+    let frus = shared().join("corpora/frus");
+    opis(&data, &["ingest", frus.to_str().unwrap()]);
+    let all = people(&data);
+    // 4,261 pocom persons (the corpus README), each a person of the authority.
+    assert_eq!(all.iter().filter(|p| p["id"].as_str().unwrap().starts_with("pocom-")).count(), 4261);
+    let wailes = all.iter().find(|p| p["id"] == "pocom-wailes-edward-thompson").unwrap();
+    assert!(wailes["documents"].as_u64().unwrap() >= 2, "{wailes}");
+    // person: through the authority: the preferred name finds the documents that say "Wailes".
+    let out = opis(&data, &["search", "--json", "person:\"Edward Thompson Wailes\""]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"frus1955-57v25-d162") && ids.contains(&"frus1955-57v25-d163"), "{ids:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
