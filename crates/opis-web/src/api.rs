@@ -508,7 +508,11 @@ async fn get_person(State(state): State<Shared>, name: Result<Path<String>, Path
                     &SearchOptions { limit, offset: 0, sort: Sort::DateAsc, facets: false },
                     &crate::auth::visibility(),
                 )
-                .map_err(WebError::from)
+                .map_err(|e| match e {
+                    // A name with nothing to search for ("£") names nobody.
+                    opis_index::IndexError::Query { .. } => WebError::NotFound(format!("person {name:?}")),
+                    e => WebError::from(e),
+                })
         };
         let turns: Vec<_> =
             all(format!("speaker:{who}"), MAX_LIMIT)?.hits.into_iter().filter(|h| h.turn.is_some()).collect();

@@ -521,7 +521,12 @@ pub(crate) async fn person(State(state): State<Shared>, Path(name): Path<String>
         }
         let turns_q = format!("speaker:{}", quoted(&who));
         let r =
-            search_all(s, &turns_q, SearchOptions { limit: MAX_LIMIT, offset: 0, sort: Sort::DateAsc, facets: false })?;
+            search_all(s, &turns_q, SearchOptions { limit: MAX_LIMIT, offset: 0, sort: Sort::DateAsc, facets: false })
+                .map_err(|e| match e {
+                    // A name with nothing to search for ("£") names nobody.
+                    WebError::BadQuery { .. } => WebError::NotFound(format!("person {who:?}")),
+                    e => e,
+                })?;
         let mut turns: Vec<Hit> = r.hits.into_iter().filter(|h| h.turn.is_some()).collect();
         turns.sort_by(|a, b| {
             let d = |h: &Hit| h.date.as_ref().map(|d| d.from.clone()).unwrap_or_else(|| "9999".into());

@@ -190,6 +190,9 @@ async fn people_collections_archives_and_stats_agree_with_the_documents() {
     assert_eq!(person["turns"].as_array().map(Vec::len), Some(turns));
     let (status, _) = get("/api/v1/people/Nobody%20Ever").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A name with nothing to search for (schemathesis sent "£") names nobody.
+    let (status, _) = get("/api/v1/people/%C2%A3").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, cols) = get("/api/v1/collections").await;
     let total: u64 = cols.as_array().expect("collections").iter().map(|c| c["documents"].as_u64().unwrap()).sum();
     assert_eq!(total, docs.len() as u64);

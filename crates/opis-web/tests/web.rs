@@ -285,6 +285,8 @@ async fn unknown_documents_and_paths_are_404() {
     assert!(html.contains("<h1>Not found</h1>"));
     assert_eq!(get("/no/such/page").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get("/person/Nobody%20Atall%20Xyzzy").await.0, StatusCode::NOT_FOUND);
+    // A name with nothing to search for names nobody: 404, not a query error.
+    assert_eq!(get("/person/%C2%A3").await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
