@@ -15,6 +15,7 @@
 //!   sequence written in the same transaction), which the search index follows to
 //!   stay current and to catch up after a crash.
 
+mod backup;
 pub mod browse;
 mod catalog;
 pub mod listing;

@@ -26,8 +26,13 @@ use opis_formats::{FormatError, parse_file};
 use opis_index::Index;
 use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 
-/// Documents per store transaction.
+/// Documents per store transaction (`OPIS_BATCH_DOCUMENTS` overrides it, for the crash tests:
+/// small batches give many kill points on a small corpus).
 const BATCH_DOCUMENTS: usize = 500;
+
+fn batch_documents() -> usize {
+    std::env::var("OPIS_BATCH_DOCUMENTS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(BATCH_DOCUMENTS)
+}
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// Documents indexed between index commits (a commit flushes segments and starts merges).
@@ -80,6 +85,7 @@ struct Writer<'a> {
 
 pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> Result<IngestSummary> {
     let mut writer = Writer { store, index, uncommitted: 0, index_behind: false };
+    let batch_documents = batch_documents();
     let jobs = collect_jobs(&opts.paths)?;
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
     let progress = Progress::new(jobs.len() as u64, total_bytes);
@@ -147,6 +153,12 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
                             }
                             seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
                             batch.push((doc, Provenance { source_path: path.display().to_string() }));
+                            // A file of many documents (a JSON Lines export) is stored in
+                            // several transactions, not one the size of the file.
+                            if batch.len() >= batch_documents {
+                                writer.write(&mut batch, &mut summary)?;
+                                batch_bytes = 0;
+                            }
                         }
                     }
                     Parsed::Skipped { path, size, reason } => {
@@ -159,7 +171,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
                         summary.failed.push(message);
                     }
                 }
-                if batch.len() >= BATCH_DOCUMENTS || batch_bytes >= BATCH_BYTES {
+                if batch.len() >= batch_documents || batch_bytes >= BATCH_BYTES {
                     writer.write(&mut batch, &mut summary)?;
                     batch_bytes = 0;
                 }
@@ -170,6 +182,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
     })?;
     progress.finish();
     writer.index.commit_written().context("committing the search index")?;
+    crate::failpoint::pass("index_commit");
     Ok(summary)
 }
 
@@ -180,6 +193,7 @@ impl Writer<'_> {
             return Ok(());
         }
         let receipt = self.store.put_prepared(batch).context("writing a batch to the store")?;
+        crate::failpoint::pass("store_batch");
         let mut written = Vec::new();
         for ((doc, _), outcome) in batch.iter().zip(&receipt.outcomes) {
             match outcome {
@@ -200,8 +214,10 @@ impl Writer<'_> {
             if self.index.apply_written(&written, seqs).context("indexing a batch")? {
                 summary.indexed += written.len();
                 self.uncommitted += written.len();
+                crate::failpoint::pass("index_batch");
                 if self.uncommitted >= INDEX_COMMIT_DOCUMENTS {
                     self.index.commit_written().context("committing the search index")?;
+                    crate::failpoint::pass("index_commit");
                     self.uncommitted = 0;
                 }
             } else {
