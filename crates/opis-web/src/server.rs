@@ -67,14 +67,25 @@ impl Default for Limits {
 
 /// The router with the body limit and the request timeout.
 pub(crate) fn limited(router: Router, limits: Limits) -> Router {
-    let timeout = limits.request_timeout;
     router
-        .layer(middleware::from_fn(move |req: Request, next: Next| time_limit(timeout, req, next)))
+        .layer(middleware::from_fn(move |req: Request, next: Next| within_limits(limits, req, next)))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
 }
 
-/// Answers `408`/`503` when a request takes longer than `timeout`.
-async fn time_limit(timeout: Duration, req: Request, next: Next) -> Response {
+/// Answers `413` at once when the declared body is too large (a chunked body is cut off by the
+/// body limit as it arrives), and `408`/`503` when a request takes longer than the timeout.
+async fn within_limits(limits: Limits, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        let mut res = (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n").into_response();
+        res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        return res;
+    }
+    let timeout = limits.request_timeout;
     let reads_body = req.headers().contains_key(header::CONTENT_LENGTH)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
     match tokio::time::timeout(timeout, next.run(req)).await {

@@ -259,15 +259,33 @@ fn oversized_headers_and_bodies_are_refused() {
     let answer = read_all(&mut s);
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
 
+    // A body declared larger than the limit is refused before it is read.
     let mut s = server.connect();
-    let body = format!("verb=Identify&pad={}", "x".repeat(opis_web::server::MAX_BODY_BYTES));
     write!(
         s,
         "POST /oai HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
+         Content-Length: {}\r\n\r\nverb=Identify&pad=",
+        opis_web::server::MAX_BODY_BYTES + 1
     )
     .unwrap();
+    let answer = read_all(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+
+    // A chunked body that grows past the limit: refused too (the server may close while the
+    // client still writes, so write errors are expected).
+    let mut s = server.connect();
+    s.write_all(
+        b"POST /oai HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Transfer-Encoding: chunked\r\n\r\n",
+    )
+    .unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 8192, "x".repeat(8192));
+    for _ in 0..(opis_web::server::MAX_BODY_BYTES / 8192 + 2) {
+        if s.write_all(chunk.as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n");
     let answer = read_all(&mut s);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
 
