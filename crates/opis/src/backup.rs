@@ -77,8 +77,8 @@ fn copy_index(from: &Path, to: &Path) -> Result<u64> {
 /// `opis backup DIR`.
 pub fn backup(data: &Path, dir: &Path) -> Result<()> {
     let started = Instant::now();
-    ensure!(data.join(STORE_FILE).exists(), "no opis store in {}", data.display());
     let _lock = WriterLock::acquire(data, "backup")?;
+    ensure!(data.join(STORE_FILE).exists(), "no opis store in {}", data.display());
     empty_folder(dir, "the backup folder")?;
     let store = SqliteStore::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
     // The index first: it may then be behind the store copy, never ahead (a restore catches up).
