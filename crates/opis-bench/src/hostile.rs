@@ -178,10 +178,8 @@ fn read_in_child(
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     let output = child.wait_with_output()?;
-    let report: Option<ChildReport> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok());
+    let report: Option<ChildReport> =
+        String::from_utf8_lossy(&output.stdout).lines().rev().find_map(|l| serde_json::from_str(l).ok());
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let reader_name = reader.map_or("(detected)", |r| r.name()).to_owned();
     let mut row = Row {
@@ -461,7 +459,8 @@ fn cases(shared: &Path, big_mb: usize) -> Result<Vec<Case>> {
     add("scripts", "record-mixed-scripts-rtl.txt", scripts.into_bytes(), every_reader());
     let combining = seed_text.replace("Zhukov", "Z\u{0301}\u{0302}\u{0303}\u{0304}\u{0305}\u{0306}\u{0307}hukov");
     add("scripts", "record-combining-marks.txt", combining.into_bytes(), detected());
-    let zalgo: String = "Kadar".chars().flat_map(|c| std::iter::once(c).chain(std::iter::repeat_n('\u{0336}', 5000))).collect();
+    let zalgo: String =
+        "Kadar".chars().flat_map(|c| std::iter::once(c).chain(std::iter::repeat_n('\u{0336}', 5000))).collect();
     add("scripts", "record-zalgo-name.txt", seed_text.replace("Zhukov", &zalgo).into_bytes(), detected());
     let long_line = format!("{}\n{}\n", seed_text, "word ".repeat(2_000_000));
     add("size", "record-10mb-line.txt", long_line.into_bytes(), detected());

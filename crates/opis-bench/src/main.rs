@@ -164,9 +164,9 @@ fn main() -> Result<()> {
         }
         Cmd::HostileOne { file, reader } => {
             let reader = match reader {
-                Some(name) => Some(
-                    opis_formats::Reader::from_name(&name).with_context(|| format!("unknown reader {name:?}"))?,
-                ),
+                Some(name) => {
+                    Some(opis_formats::Reader::from_name(&name).with_context(|| format!("unknown reader {name:?}"))?)
+                }
                 None => None,
             };
             hostile::run_one(&file, reader)?;

@@ -56,7 +56,8 @@ impl SqliteStore {
 
     /// Checks that `file` is a sound opis store without changing it (opened read-only).
     pub fn check_file(file: &Path) -> Result<Vec<String>> {
-        let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let conn =
+            Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
@@ -75,7 +76,8 @@ mod tests {
         let mut store = SqliteStore::open(&dir.join("data")).unwrap();
         let docs: Vec<(PreparedDocument, Provenance)> = (0..3)
             .map(|i| {
-                let doc = opis_model::Document { id: format!("doc-{i}"), title: format!("Title {i}"), ..Default::default() };
+                let doc =
+                    opis_model::Document { id: format!("doc-{i}"), title: format!("Title {i}"), ..Default::default() };
                 (PreparedDocument::new(doc), Provenance::default())
             })
             .collect();

@@ -86,8 +86,8 @@ async fn within_limits(limits: Limits, req: Request, next: Next) -> Response {
         return res;
     }
     let timeout = limits.request_timeout;
-    let reads_body = req.headers().contains_key(header::CONTENT_LENGTH)
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let reads_body =
+        req.headers().contains_key(header::CONTENT_LENGTH) || req.headers().contains_key(header::TRANSFER_ENCODING);
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {

@@ -100,13 +100,8 @@ pub fn backup(data: &Path, dir: &Path) -> Result<()> {
     let problems = copy.integrity_check()?;
     ensure!(problems.is_empty(), "the copy {} is damaged: {}", dest.display(), problems.join("; "));
     let (documents, content_digest) = content_digest(&copy)?;
-    let manifest = Manifest {
-        created_at: now_utc(),
-        documents,
-        last_change: copy.last_change()?,
-        index_applied,
-        content_digest,
-    };
+    let manifest =
+        Manifest { created_at: now_utc(), documents, last_change: copy.last_change()?, index_applied, content_digest };
     // Closing the copy checkpoints its WAL into the one file.
     drop(copy);
     std::fs::write(dir.join(MANIFEST), serde_json::to_string_pretty(&manifest)? + "\n")
@@ -138,7 +133,11 @@ pub fn restore(dir: &Path, data: &Path) -> Result<()> {
             .filter(|e| e.file_name() != LOCK_FILE)
             .map(|e| e.file_name())
             .collect();
-        ensure!(others.is_empty(), "the data folder {} is not empty; restore into a new or empty folder", data.display());
+        ensure!(
+            others.is_empty(),
+            "the data folder {} is not empty; restore into a new or empty folder",
+            data.display()
+        );
     }
     let _lock = WriterLock::acquire(data, "restore")?;
     std::fs::copy(&source, data.join(STORE_FILE))

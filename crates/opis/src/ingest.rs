@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,11 @@ use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 const BATCH_DOCUMENTS: usize = 500;
 
 fn batch_documents() -> usize {
-    std::env::var("OPIS_BATCH_DOCUMENTS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(BATCH_DOCUMENTS)
+    std::env::var("OPIS_BATCH_DOCUMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(BATCH_DOCUMENTS)
 }
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
@@ -100,16 +104,22 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
     let window = opts.jobs.max(1) * 4;
     let next = AtomicUsize::new(0);
     let stored = AtomicUsize::new(0);
+    // Set when the writer gives up (a full disk, a store error): the workers stop waiting for
+    // it, or the scope would wait for them for ever.
+    let writer_failed = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(window);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..opts.jobs.max(1) {
             let tx = tx.clone();
-            let (jobs, next, stored) = (&jobs, &next, &stored);
+            let (jobs, next, stored, writer_failed) = (&jobs, &next, &stored, &writer_failed);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     while i >= stored.load(Ordering::Acquire) + window {
+                        if writer_failed.load(Ordering::Acquire) {
+                            return;
+                        }
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     if tx.send((i, parse_job(job, opts.collection.as_deref()))).is_err() {
@@ -119,66 +129,72 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
             });
         }
         drop(tx);
-        let mut batch: Vec<(PreparedDocument, Provenance)> = Vec::new();
-        let mut batch_bytes = 0u64;
-        let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
-        let mut in_order = Vec::new();
-        for (i, parsed) in rx.iter() {
-            waiting.insert(i, parsed);
-            while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
-                stored.fetch_add(1, Ordering::Release);
-                in_order.push(p);
-            }
-            for parsed in in_order.drain(..) {
-                match parsed {
-                    Parsed::Documents { path, size, documents } => {
-                        progress.file_done(size, documents.len());
-                        summary.bytes += size;
-                        batch_bytes += size;
-                        for doc in documents {
-                            let id = &doc.document().id;
-                            if let Some((previous, previous_hash)) = seen.get(id) {
-                                if previous_hash == doc.hash() {
-                                    summary.duplicates += 1;
-                                } else {
-                                    summary.failed.push(format!(
+        let written = (|| -> Result<()> {
+            let mut batch: Vec<(PreparedDocument, Provenance)> = Vec::new();
+            let mut batch_bytes = 0u64;
+            let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
+            let mut in_order = Vec::new();
+            for (i, parsed) in rx.iter() {
+                waiting.insert(i, parsed);
+                while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
+                    stored.fetch_add(1, Ordering::Release);
+                    in_order.push(p);
+                }
+                for parsed in in_order.drain(..) {
+                    match parsed {
+                        Parsed::Documents { path, size, documents } => {
+                            progress.file_done(size, documents.len());
+                            summary.bytes += size;
+                            batch_bytes += size;
+                            for doc in documents {
+                                let id = &doc.document().id;
+                                if let Some((previous, previous_hash)) = seen.get(id) {
+                                    if previous_hash == doc.hash() {
+                                        summary.duplicates += 1;
+                                    } else {
+                                        summary.failed.push(format!(
                                         "{}: document id {} was already read, with other content, from {} in this run; \
                                      this copy was not stored",
                                         path.display(),
                                         id,
                                         previous.display()
                                     ));
+                                    }
+                                    continue;
                                 }
-                                continue;
-                            }
-                            seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
-                            batch.push((doc, Provenance { source_path: path.display().to_string() }));
-                            // A file of many documents (a JSON Lines export) is stored in
-                            // several transactions, not one the size of the file.
-                            if batch.len() >= batch_documents {
-                                writer.write(&mut batch, &mut summary)?;
-                                batch_bytes = 0;
+                                seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
+                                batch.push((doc, Provenance { source_path: path.display().to_string() }));
+                                // A file of many documents (a JSON Lines export) is stored in
+                                // several transactions, not one the size of the file.
+                                if batch.len() >= batch_documents {
+                                    writer.write(&mut batch, &mut summary)?;
+                                    batch_bytes = 0;
+                                }
                             }
                         }
+                        Parsed::Skipped { path, size, reason } => {
+                            progress.file_done(size, 0);
+                            summary.skipped.push((path, reason));
+                        }
+                        Parsed::Failed { size, message } => {
+                            progress.file_done(size, 0);
+                            progress.println(&format!("failed: {message}"));
+                            summary.failed.push(message);
+                        }
                     }
-                    Parsed::Skipped { path, size, reason } => {
-                        progress.file_done(size, 0);
-                        summary.skipped.push((path, reason));
+                    if batch.len() >= batch_documents || batch_bytes >= BATCH_BYTES {
+                        writer.write(&mut batch, &mut summary)?;
+                        batch_bytes = 0;
                     }
-                    Parsed::Failed { size, message } => {
-                        progress.file_done(size, 0);
-                        progress.println(&format!("failed: {message}"));
-                        summary.failed.push(message);
-                    }
-                }
-                if batch.len() >= batch_documents || batch_bytes >= BATCH_BYTES {
-                    writer.write(&mut batch, &mut summary)?;
-                    batch_bytes = 0;
                 }
             }
+            writer.write(&mut batch, &mut summary)?;
+            Ok(())
+        })();
+        if written.is_err() {
+            writer_failed.store(true, Ordering::Release);
         }
-        writer.write(&mut batch, &mut summary)?;
-        Ok(())
+        written
     })?;
     progress.finish();
     writer.index.commit_written().context("committing the search index")?;

@@ -240,7 +240,8 @@ fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
     write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    parse_response(&raw).ok_or_else(|| std::io::Error::other(format!("bad response: {:?}", String::from_utf8_lossy(&raw))))
+    parse_response(&raw)
+        .ok_or_else(|| std::io::Error::other(format!("bad response: {:?}", String::from_utf8_lossy(&raw))))
 }
 
 fn parse_response(raw: &[u8]) -> Option<(u16, Vec<u8>)> {
@@ -384,7 +385,8 @@ fn a_second_writer_on_a_locked_data_folder_refuses_with_a_clear_message() {
     let dir = scratch("lock");
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data.join("opis.lock")).unwrap();
+    let lock =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data.join("opis.lock")).unwrap();
     lock.lock().unwrap();
     let seed = shared().join("seed").display().to_string();
     for args in [vec!["ingest", seed.as_str()], vec!["reindex"], vec!["backup", dir.join("b").to_str().unwrap()]] {
@@ -397,7 +399,8 @@ fn a_second_writer_on_a_locked_data_folder_refuses_with_a_clear_message() {
     lock.unlock().unwrap();
 
     // Two ingests started together: one refuses or both finish; the result is the reference.
-    let start = || opis_command(&data).args(ingest_args()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let start =
+        || opis_command(&data).args(ingest_args()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let (a, b) = (start(), start());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(a.status.success() || b.status.success());
@@ -439,10 +442,7 @@ fn a_full_disk_gives_a_clear_error_and_loses_nothing_committed() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let message = String::from_utf8_lossy(&out.stderr).into_owned();
     eprintln!("disk full ({size_kb} KB of {} KB needed): {message}", needed / 1024);
-    assert!(
-        message.contains("full") || message.contains("No space left"),
-        "a clear error about the disk: {message}"
-    );
+    assert!(message.contains("full") || message.contains("No space left"), "a clear error about the disk: {message}");
     assert!(!message.contains("panicked"), "{message}");
     // What was committed is whole (the store opens read-only if it must: list reads it).
     let kept = assert_whole(&data, "disk full");

@@ -100,7 +100,8 @@ fn a_csv_with_an_unbalanced_quote_is_read_with_a_diagnostic() {
     let (header, rows) = csv.split_once('\n').unwrap();
     let broken = format!("{header}\n\"unbalanced, quote{}", &rows[rows.find('\n').unwrap()..]);
     let parsed = parse_bytes(Path::new("q.csv"), broken.as_bytes(), None).unwrap();
-    let diagnostics: Vec<_> = parsed.diagnostics.iter().chain(parsed.documents.iter().flat_map(|d| &d.diagnostics)).collect();
+    let diagnostics: Vec<_> =
+        parsed.diagnostics.iter().chain(parsed.documents.iter().flat_map(|d| &d.diagnostics)).collect();
     assert!(diagnostics.iter().any(|d| d.code.starts_with("csv")), "{diagnostics:?}");
 }
 
@@ -127,12 +128,8 @@ fn mixed_scripts_rtl_and_combining_marks_keep_the_speakers() {
         .replace("Cde. Khrushchev: We are unanimous.", "Cde. Khrushchev: We are unanimous. \u{202E}ولا\u{202C} שלום.");
     let parsed = parse_bytes(Path::new("scripts.txt"), text.as_bytes(), None).unwrap();
     let doc = &parsed.documents[0];
-    let speakers: Vec<&str> = doc
-        .sections
-        .iter()
-        .flat_map(|s| &s.blocks)
-        .flat_map(|b| b.speakers.iter().map(String::as_str))
-        .collect();
+    let speakers: Vec<&str> =
+        doc.sections.iter().flat_map(|s| &s.blocks).flat_map(|b| b.speakers.iter().map(String::as_str)).collect();
     for name in ["Сабуров", "Bulga\u{0301}nin", "Khrushchev"] {
         assert!(speakers.contains(&name), "{name} in {speakers:?}");
     }
