@@ -534,6 +534,18 @@ fn backup_while_serving_then_restore_into_an_empty_folder_gives_the_same_content
     let hits: serde_json::Value = serde_json::from_slice(&search.stdout).unwrap();
     assert!(hits["total"].as_u64().unwrap() >= 2, "the restored index answers: {hits}");
 
+    // A backup whose index copy is missing still restores: the index is rebuilt from the store.
+    let store_only = dir.join("store-only");
+    std::fs::create_dir_all(&store_only).unwrap();
+    for f in ["backup.json", "store.sqlite3"] {
+        std::fs::copy(backup.join(f), store_only.join(f)).unwrap();
+    }
+    let rebuilt = dir.join("rebuilt");
+    let out = opis(&rebuilt, &["restore", store_only.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(opis(&rebuilt, &["check"]).status.success());
+    assert_eq!(listing(&rebuilt), reference().listing);
+
     // Restoring over a data folder that holds something is refused.
     let out = opis(&data, &["restore", backup.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
