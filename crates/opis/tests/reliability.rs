@@ -162,6 +162,7 @@ fn a_kill_after_any_batch_then_a_rerun_gives_the_uninterrupted_result() {
             if !ingest_with_failpoint(&data, &format!("{point}:{n}")) {
                 // Fewer than n batches: every point was tried.
                 assert!(n > 5, "{point}: only {n} batches");
+                let _ = std::fs::remove_dir_all(&data);
                 break;
             }
             tried += 1;
