@@ -10,10 +10,13 @@
 //! - `all` does the three and prints one Markdown summary ([`report`]).
 //! - `oai` harvests the opis side over OAI-PMH (HTTP) next to reading it from the store
 //!   ([`oai`]).
+//! - `hostile` writes hostile and broken files and reads each in a child process under a time
+//!   bound, reporting outcomes, times and peak RSS ([`hostile`]).
 
 mod bare;
 mod fts;
 mod generate;
+mod hostile;
 mod ingest;
 mod oai;
 mod page;
@@ -90,6 +93,33 @@ enum Cmd {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Write hostile and broken files into OUT and read each with the readers, each reading in a
+    /// child process under a time bound; print a Markdown table; exit 1 on a panic, crash, hang
+    /// or memory overrun.
+    Hostile {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Size of the big file, MB (0: none).
+        #[arg(long, default_value_t = 200)]
+        big_mb: usize,
+        /// Seconds a reading may take.
+        #[arg(long, default_value_t = 60.0)]
+        timeout_secs: f64,
+        /// Peak RSS allowed per byte of input (plus --rss-base-mb).
+        #[arg(long, default_value_t = 16)]
+        rss_per_input_byte: u64,
+        #[arg(long, default_value_t = 256)]
+        rss_base_mb: u64,
+    },
+    /// Read one file and print what happened as JSON (what `hostile` runs in its children).
+    #[command(hide = true)]
+    HostileOne {
+        file: PathBuf,
+        #[arg(long)]
+        reader: Option<String>,
+    },
     /// generate + ingest + query, then one Markdown summary.
     All {
         #[arg(long)]
@@ -128,6 +158,31 @@ fn shared_dir(given: Option<PathBuf>) -> PathBuf {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Cmd::Hostile { out, shared, big_mb, timeout_secs, rss_per_input_byte, rss_base_mb } => {
+            let settings = hostile::Settings {
+                out,
+                shared: shared_dir(shared),
+                big_mb,
+                timeout: std::time::Duration::from_secs_f64(timeout_secs),
+                rss_per_input_byte,
+                rss_base_mb,
+            };
+            let rows = hostile::run(&settings)?;
+            hostile::write_rows(&rows, &settings.out)?;
+            println!("`{}` · {}\n", report::command_line(), report::machine());
+            print!("{}", hostile::report_md(&rows, &settings));
+            let failures = rows.iter().filter(|r| !matches!(r.outcome.as_str(), "read" | "refused")).count();
+            anyhow::ensure!(failures == 0, "{failures} reading(s) panicked, crashed, hung or overran memory");
+        }
+        Cmd::HostileOne { file, reader } => {
+            let reader = match reader {
+                Some(name) => {
+                    Some(opis_formats::Reader::from_name(&name).with_context(|| format!("unknown reader {name:?}"))?)
+                }
+                None => None,
+            };
+            hostile::run_one(&file, reader)?;
+        }
         Cmd::Generate { docs, out, shared, max_body_bytes } => {
             let g = generate::run(&shared_dir(shared), docs, &out, max_body_bytes)?;
             print!("{}", report::generate_md(&g));

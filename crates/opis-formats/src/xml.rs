@@ -7,6 +7,8 @@
 //! - A DOCTYPE that declares entities is refused before anything is expanded
 //!   (billion-laughs and external-entity attacks); quick-xml never expands them.
 //! - Empty elements come as `Start` followed by `End`, so readers handle one shape.
+//! - Elements nest at most [`MAX_DEPTH`] deep; deeper is an error (trees built from
+//!   the events and the readers' recursive walks stay within the stack).
 //! - Every error is a [`FormatError::Malformed`] with the file, line and column.
 //!
 //! Element and attribute names are given as written (`div`, `xml:id`,
@@ -33,6 +35,10 @@ pub enum XmlEvent<'a> {
     /// Character data with references resolved; adjacent pieces merged.
     Text(Cow<'a, str>),
 }
+
+/// Deepest element nesting accepted. Real documents nest a few dozen levels (TEI: around 20);
+/// 100,000-deep nesting would overflow the stack when a tree of it is walked or dropped.
+pub const MAX_DEPTH: usize = 256;
 
 /// The local part of a qualified name: `tei:div` → `div`.
 pub fn local(name: &str) -> &str {
@@ -176,6 +182,9 @@ impl<'a> XmlReader<'a> {
                             Err(e) => return Err(self.error_at(start, format!("attribute {key}: {e}"))),
                         };
                         attrs.push((key, value));
+                    }
+                    if self.open.len() >= MAX_DEPTH {
+                        return Err(self.error_at(start, format!("elements nested deeper than {MAX_DEPTH} levels")));
                     }
                     self.open.push((name.to_string(), start));
                     self.seen_root = true;
@@ -325,6 +334,18 @@ mod tests {
         assert!(err.starts_with("t.xml:3: column"), "{err}");
         let err = events("<a>\n<b></c></a>").unwrap_err().to_string();
         assert!(err.starts_with("t.xml:2: column"), "{err}");
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(events(&ok).is_ok());
+        let deep = format!("<r>\n{}{}</r>", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        let err = events(&deep).unwrap_err().to_string();
+        assert!(err.contains(&format!("nested deeper than {MAX_DEPTH}")), "{err}");
+        assert!(err.starts_with("t.xml:2: column"), "{err}");
+        let tree = Element::parse_document(Path::new("t.xml"), &deep).unwrap_err().to_string();
+        assert!(tree.contains("nested deeper"), "{tree}");
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+mod backup;
 pub mod browse;
 mod catalog;
 pub mod corrections;

@@ -28,6 +28,7 @@ mod pages;
 mod reading;
 mod upload;
 pub use upload::MAX_UPLOAD_BYTES;
+pub mod server;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -197,10 +198,14 @@ async fn log_and_secure(req: Request, next: Next) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"),
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     let status = res.status().as_u16();
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
@@ -218,6 +223,16 @@ pub fn serve_until(
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
+    serve_with_limits(data, addr, server::Limits::default(), shutdown)
+}
+
+/// [`serve_until`] with other limits than [`server::Limits::default`] (tests shorten the timeouts).
+pub fn serve_with_limits(
+    data: &Path,
+    addr: SocketAddr,
+    limits: server::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
     let app = router(data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -227,10 +242,7 @@ pub fn serve_until(
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| WebError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| WebError::Bind { addr, source })?;
         tracing::info!(data = %data.display(), "the reading room is at http://{local}/");
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|source| WebError::Bind { addr, source })
+        server::run(listener, server::limited(app, limits), limits, shutdown).await
     })
 }
 
@@ -260,5 +272,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    tracing::info!("shutting down: finishing the requests in flight");
 }

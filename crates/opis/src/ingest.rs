@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +26,17 @@ use opis_formats::{FormatError, parse_file};
 use opis_index::Index;
 use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 
-/// Documents per store transaction.
+/// Documents per store transaction (`OPIS_BATCH_DOCUMENTS` overrides it, for the crash tests:
+/// small batches give many kill points on a small corpus).
 const BATCH_DOCUMENTS: usize = 500;
+
+fn batch_documents() -> usize {
+    std::env::var("OPIS_BATCH_DOCUMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(BATCH_DOCUMENTS)
+}
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// Documents indexed between index commits (a commit flushes segments and starts merges).
@@ -99,6 +108,7 @@ struct Writer<'a> {
 
 pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> Result<IngestSummary> {
     let mut writer = Writer { store, index, uncommitted: 0, index_behind: false };
+    let batch_documents = batch_documents();
     let jobs = collect_jobs(&opts.paths)?;
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
     let progress = Progress::new(jobs.len() as u64, total_bytes);
@@ -113,16 +123,22 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
     let window = opts.jobs.max(1) * 4;
     let next = AtomicUsize::new(0);
     let stored = AtomicUsize::new(0);
+    // Set when the writer gives up (a full disk, a store error): the workers stop waiting for
+    // it, or the scope would wait for them for ever.
+    let writer_failed = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(window);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..opts.jobs.max(1) {
             let tx = tx.clone();
-            let (jobs, next, stored) = (&jobs, &next, &stored);
+            let (jobs, next, stored, writer_failed) = (&jobs, &next, &stored, &writer_failed);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     while i >= stored.load(Ordering::Acquire) + window {
+                        if writer_failed.load(Ordering::Acquire) {
+                            return;
+                        }
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     if tx.send((i, parse_job(job, opts.collection.as_deref()))).is_err() {
@@ -132,74 +148,90 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
             });
         }
         drop(tx);
-        let mut batch: Vec<(PreparedDocument, Provenance)> = Vec::new();
-        let mut batch_bytes = 0u64;
-        let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
-        let mut in_order = Vec::new();
-        let mut person_records: Vec<(String, String)> = Vec::new();
-        for (i, parsed) in rx.iter() {
-            waiting.insert(i, parsed);
-            while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
-                stored.fetch_add(1, Ordering::Release);
-                in_order.push(p);
-            }
-            for parsed in in_order.drain(..) {
-                match parsed {
-                    Parsed::Documents { path, size, documents } => {
-                        progress.file_done(size, documents.len());
-                        summary.bytes += size;
-                        batch_bytes += size;
-                        for doc in documents {
-                            let id = &doc.document().id;
-                            if let Some((previous, previous_hash)) = seen.get(id) {
-                                if previous_hash == doc.hash() {
-                                    summary.duplicates += 1;
-                                } else {
-                                    summary.failed.push(format!(
+        let written = (|| -> Result<()> {
+            let mut batch: Vec<(PreparedDocument, Provenance)> = Vec::new();
+            let mut batch_bytes = 0u64;
+            let mut waiting: std::collections::BTreeMap<usize, Parsed> = Default::default();
+            let mut in_order = Vec::new();
+            let mut person_records: Vec<(String, String)> = Vec::new();
+            for (i, parsed) in rx.iter() {
+                waiting.insert(i, parsed);
+                while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
+                    stored.fetch_add(1, Ordering::Release);
+                    in_order.push(p);
+                }
+                for parsed in in_order.drain(..) {
+                    match parsed {
+                        Parsed::Documents { path, size, documents } => {
+                            progress.file_done(size, documents.len());
+                            summary.bytes += size;
+                            batch_bytes += size;
+                            for doc in documents {
+                                let id = &doc.document().id;
+                                if let Some((previous, previous_hash)) = seen.get(id) {
+                                    if previous_hash == doc.hash() {
+                                        summary.duplicates += 1;
+                                    } else {
+                                        summary.failed.push(format!(
                                         "{}: document id {} was already read, with other content, from {} in this run; \
                                      this copy was not stored",
                                         path.display(),
                                         id,
                                         previous.display()
                                     ));
+                                    }
+                                    continue;
                                 }
-                                continue;
+                                seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
+                                batch.push((doc, Provenance { source_path: path.display().to_string() }));
+                                // A file of many documents (a JSON Lines export) is stored in
+                                // several transactions, not one the size of the file.
+                                if batch.len() >= batch_documents {
+                                    writer.write(&mut batch, &mut summary)?;
+                                    batch_bytes = 0;
+                                }
                             }
-                            seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
-                            batch.push((doc, Provenance { source_path: path.display().to_string() }));
+                        }
+                        Parsed::Records { size, records } => {
+                            progress.file_done(size, 0);
+                            summary.person_records += records.len();
+                            person_records.extend(records);
+                            if person_records.len() >= batch_documents {
+                                writer
+                                    .store
+                                    .put_person_records(&person_records)
+                                    .context("storing authority records")?;
+                                person_records.clear();
+                            }
+                        }
+                        Parsed::Skipped { path, size, reason } => {
+                            progress.file_done(size, 0);
+                            summary.skipped.push((path, reason));
+                        }
+                        Parsed::Failed { size, message } => {
+                            progress.file_done(size, 0);
+                            progress.println(&format!("failed: {message}"));
+                            summary.failed.push(message);
                         }
                     }
-                    Parsed::Records { size, records } => {
-                        progress.file_done(size, 0);
-                        summary.person_records += records.len();
-                        person_records.extend(records);
-                        if person_records.len() >= BATCH_DOCUMENTS {
-                            writer.store.put_person_records(&person_records).context("storing authority records")?;
-                            person_records.clear();
-                        }
+                    if batch.len() >= batch_documents || batch_bytes >= BATCH_BYTES {
+                        writer.write(&mut batch, &mut summary)?;
+                        batch_bytes = 0;
                     }
-                    Parsed::Skipped { path, size, reason } => {
-                        progress.file_done(size, 0);
-                        summary.skipped.push((path, reason));
-                    }
-                    Parsed::Failed { size, message } => {
-                        progress.file_done(size, 0);
-                        progress.println(&format!("failed: {message}"));
-                        summary.failed.push(message);
-                    }
-                }
-                if batch.len() >= BATCH_DOCUMENTS || batch_bytes >= BATCH_BYTES {
-                    writer.write(&mut batch, &mut summary)?;
-                    batch_bytes = 0;
                 }
             }
+            writer.write(&mut batch, &mut summary)?;
+            writer.store.put_person_records(&person_records).context("storing authority records")?;
+            Ok(())
+        })();
+        if written.is_err() {
+            writer_failed.store(true, Ordering::Release);
         }
-        writer.write(&mut batch, &mut summary)?;
-        writer.store.put_person_records(&person_records).context("storing authority records")?;
-        Ok(())
+        written
     })?;
     progress.finish();
     writer.index.commit_written().context("committing the search index")?;
+    crate::failpoint::pass("index_commit");
     Ok(summary)
 }
 
@@ -210,6 +242,7 @@ impl Writer<'_> {
             return Ok(());
         }
         let receipt = self.store.put_prepared(batch).context("writing a batch to the store")?;
+        crate::failpoint::pass("store_batch");
         let mut written = Vec::new();
         for ((doc, _), outcome) in batch.iter().zip(&receipt.outcomes) {
             match outcome {
@@ -234,8 +267,10 @@ impl Writer<'_> {
             if self.index.apply_written(&written, seqs).context("indexing a batch")? {
                 summary.indexed += written.len();
                 self.uncommitted += written.len();
+                crate::failpoint::pass("index_batch");
                 if self.uncommitted >= INDEX_COMMIT_DOCUMENTS {
                     self.index.commit_written().context("committing the search index")?;
+                    crate::failpoint::pass("index_commit");
                     self.uncommitted = 0;
                 }
             } else {

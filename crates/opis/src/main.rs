@@ -2,8 +2,11 @@
 //! crates (formats, store, index), and prints.
 
 mod admin;
+mod backup;
 mod export;
+mod failpoint;
 mod ingest;
+mod lock;
 mod outline;
 mod people;
 
@@ -130,6 +133,18 @@ enum Command {
         show: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Copy the store (SQLite online backup, safe while `opis serve` runs) and the index into
+    /// a new folder, with a manifest of every document's content hash.
+    Backup {
+        /// The backup folder (new or empty).
+        dir: PathBuf,
+    },
+    /// Restore a backup made by `opis backup` into the (new or empty) data folder `--data`, and
+    /// check it: store integrity, content hashes against the manifest, index up to date.
+    Restore {
+        /// The backup folder.
+        dir: PathBuf,
     },
     /// Verify that the store and the index agree (same documents, same versions).
     Check,
@@ -333,6 +348,7 @@ fn ingest_command(
     jobs: Option<usize>,
 ) -> Result<()> {
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let _lock = lock::WriterLock::acquire(data, "ingest")?;
     let mut store = open_store(data)?;
     let mut index = open_index(data)?;
     // The index follows the store's log from where it stands: catch up first (an earlier run
@@ -482,7 +498,10 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("exported {n} document(s) to {}", out.display());
             Ok(())
         }
+        Command::Backup { dir } => backup::backup(&data, &dir),
+        Command::Restore { dir } => backup::restore(&dir, &data),
         Command::Reindex => {
+            let _lock = lock::WriterLock::acquire(&data, "reindex")?;
             let store = open_store(&data)?;
             let mut index = open_index(&data)?;
             index.rebuild(&store).context("rebuilding the search index")?;
@@ -500,9 +519,9 @@ fn run(cli: Cli) -> Result<()> {
             let index = open_index(&data)?;
             let in_store = store.ids_and_versions()?;
             let in_index = index.ids_and_versions()?;
-            let problems = compare(&in_store, &in_index);
+            let mut problems = compare(&in_store, &in_index);
+            problems.extend(store.integrity_check()?.into_iter().map(|p| format!("store integrity: {p}")));
             let (last, applied) = (store.last_change()?, index.applied_seq());
-            let mut problems = problems;
             if applied != last {
                 problems.push(format!("the index has applied changes up to {applied}, the store is at {last}"));
             }

@@ -58,7 +58,8 @@ pub struct Body {
 
 /// A name as printed in a speaker or attendance list: capitalised words, no hyphen
 /// (in this layout the dash separates the speaker from the speech).
-const NAME: &str = r"\p{Lu}[\p{L}'’]*(?:\s+\p{Lu}[\p{L}'’]*){0,2}";
+// Combining marks (\p{M}) belong to names written decomposed: "Bulga\u{301}nin".
+const NAME: &str = r"\p{Lu}[\p{L}\p{M}'’]*(?:\s+\p{Lu}[\p{L}\p{M}'’]*){0,2}";
 const CDE: &str = r"(?:Cdes?\.|Comrades?|Tov\.)";
 
 /// `Cde. X, Cde. Y and Z` at the start of a paragraph, then what follows.

@@ -3,6 +3,7 @@
 
 mod akoma;
 mod frus;
+mod hostile;
 mod opis_jsonl;
 mod parlamint;
 mod people;

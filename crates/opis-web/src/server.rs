@@ -1,0 +1,170 @@
+//! The HTTP server loop and its limits: what a client may send and how long it may take.
+//!
+//! axum's own `serve` sets no timer, so a client that sends half a request head and waits holds
+//! a connection for ever. This loop drives each connection with hyper's HTTP/1 builder, with
+//! - [`HEADER_READ_TIMEOUT`]: a request head must arrive whole within it, else the connection
+//!   is closed (slow clients, idle keep-alive connections);
+//! - [`MAX_HEADER_BYTES`] of request line and headers, [`MAX_HEADERS`] headers: more gives
+//!   `431 Request Header Fields Too Large`;
+//! - [`MAX_BODY_BYTES`] of request body (only `POST /oai` reads one): more gives `413`;
+//! - [`REQUEST_TIMEOUT`] for reading the body and answering: a request that takes longer gets
+//!   `408` (body not received) or `503`, and its connection is closed.
+//!
+//! Graceful shutdown: when the shutdown future completes, the listener closes, every connection
+//! finishes the request it is serving (a keep-alive connection between requests is closed), and
+//! the loop returns when the last connection has ended, or after [`SHUTDOWN_GRACE`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::watch;
+
+use crate::WebError;
+
+/// A request's head (request line and headers) must arrive within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes of request line and headers.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Headers in one request.
+pub const MAX_HEADERS: usize = 64;
+/// Bytes of request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Time to receive a request's body and answer it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The server's limits; [`Limits::default`] holds the constants above (tests shorten the times).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_header_bytes: MAX_HEADER_BYTES,
+            max_headers: MAX_HEADERS,
+            max_body_bytes: MAX_BODY_BYTES,
+            request_timeout: REQUEST_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// The router with the body limit and the request timeout.
+pub(crate) fn limited(router: Router, limits: Limits) -> Router {
+    router
+        .layer(middleware::from_fn(move |req: Request, next: Next| within_limits(limits, req, next)))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+}
+
+/// Answers `413` at once when the declared body is too large (a chunked body is cut off by the
+/// body limit as it arrives), and `408`/`503` when a request takes longer than the timeout.
+async fn within_limits(limits: Limits, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        let mut res = (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n").into_response();
+        res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        return res;
+    }
+    let timeout = limits.request_timeout;
+    let reads_body =
+        req.headers().contains_key(header::CONTENT_LENGTH) || req.headers().contains_key(header::TRANSFER_ENCODING);
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let status = if reads_body { StatusCode::REQUEST_TIMEOUT } else { StatusCode::SERVICE_UNAVAILABLE };
+            let mut res = (status, "the request took too long\n").into_response();
+            res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            res
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub(crate) async fn run(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Each connection holds a receiver of `open_rx`; `open_tx.closed()` waits for the last.
+    let (open_tx, open_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a moment instead of spinning.
+                tracing::warn!("accepting a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        // The peer address as axum's `ConnectInfo`, as `axum::serve` would give it.
+        let service = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                })
+                .service(app.clone()),
+        );
+        let (mut stop_rx, open_rx) = (stop_rx.clone(), open_rx.clone());
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_buf_size(limits.max_header_bytes.max(8192))
+                .max_header_size(limits.max_header_bytes)
+                .max_headers(limits.max_headers);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!("connection: {e}");
+                    }
+                }
+                () = async { let _ = stop_rx.wait_for(|stop| *stop).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(open_rx);
+        });
+    }
+    drop(listener);
+    drop(open_rx);
+    let _ = stop_tx.send(true);
+    tracing::info!("shutting down: finishing the requests in flight");
+    if tokio::time::timeout(limits.shutdown_grace, open_tx.closed()).await.is_err() {
+        tracing::warn!("requests still open after {:?} at shutdown; stopping anyway", limits.shutdown_grace);
+    }
+    Ok(())
+}
