@@ -33,11 +33,17 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Up to 64 MiB of pages cached (SQLite's default is 2 MiB): a batch of writes touches
-        // the index pages of five tables, and a small cache re-reads and spills them mid-batch.
-        conn.pragma_update(None, "cache_size", -65536)?;
         migrations::migrate(&mut conn)?;
         Ok(SqliteStore { conn, path })
+    }
+
+    /// Gives this connection a page cache of `mib` MiB (SQLite's default is 2 MiB). A writer
+    /// of large batches wants one (a batch touches the index pages of five tables, and a small
+    /// cache re-reads them and spills them mid-batch); the server's many read connections do
+    /// not, each would hold its own.
+    pub fn set_cache_mib(&self, mib: u32) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -(i64::from(mib) * 1024))?;
+        Ok(())
     }
 
     /// The connection, for this crate's other query modules.

@@ -37,6 +37,8 @@ fn batch_documents() -> usize {
         .filter(|&n| n > 0)
         .unwrap_or(BATCH_DOCUMENTS)
 }
+/// The writer's SQLite page cache, MiB.
+pub const WRITER_CACHE_MIB: u32 = 64;
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// Documents indexed between index commits (a commit flushes segments and starts merges).
