@@ -26,7 +26,7 @@ pub mod listing;
 mod migrations;
 mod people;
 mod sqlite;
-mod time;
+pub mod time;
 
 use opis_model::Document;
 

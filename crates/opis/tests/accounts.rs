@@ -3,15 +3,11 @@
 //! FRUS excerpt; a correction that survives `opis ingest` of the unchanged seed and `opis
 //! reindex`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
+use common::shared;
+use std::path::Path;
+use std::process::{Command, Output};
 
 fn opis(data: &Path, args: &[&str], password: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_opis"));

@@ -1,15 +1,11 @@
 //! End-to-end tests of the `opis` binary: what a person at a terminal sees, and
 //! what happens on bad input (a clear message naming the file, exit code 1, no panic).
 
+mod common;
+
+use common::shared;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
 
 fn opis(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opis")).args(args).output().expect("run opis")

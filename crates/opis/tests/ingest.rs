@@ -1,25 +1,10 @@
 //! `opis ingest`, `opis show` and `opis stats` end to end on real documents.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{listing, opis, scratch, shared};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("opis-ingest-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn opis(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opis")).arg("--data").arg(data).args(args).output().expect("run opis")
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -92,26 +77,6 @@ fn show_of_an_unknown_id_says_so() {
     let out = opis(&dir.join("data"), &["show", "wilson-1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no document with id \"wilson-1\""), "{}", stderr(&out));
-}
-
-/// `opis list --json` as (id, version, content hash), sorted.
-fn listing(data: &Path) -> Vec<(String, u64, String)> {
-    let out = opis(data, &["list", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let mut rows: Vec<(String, u64, String)> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["id"].as_str().unwrap().to_owned(),
-                v["version"].as_u64().unwrap(),
-                v["content_hash"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 #[test]

@@ -2,22 +2,11 @@
 //! and kept through re-ingest (of changed and unchanged sources), reindex and restart, and
 //! `person:`/`speaker:` searches going through it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{scratch, shared};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("opis-people-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn opis(data: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_opis")).arg("--data").arg(data).args(args).output().expect("run opis");

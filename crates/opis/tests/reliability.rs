@@ -13,6 +13,9 @@
 //! - SIGTERM lets `opis serve` finish the request in flight;
 //! - `opis backup` while serving, `opis restore` into an empty folder: same content hashes.
 
+mod common;
+
+use common::{Listing, listing, opis, opis_command, scratch, shared};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -21,30 +24,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-fn shared() -> PathBuf {
-    match std::env::var_os("OPIS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("opis-reliability-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn opis_command(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_opis"));
-    c.arg("--data").arg(data).env_remove("OPIS_FAILPOINT").env_remove("OPIS_BATCH_DOCUMENTS");
-    c
-}
-
-fn opis(data: &Path, args: &[&str]) -> Output {
-    opis_command(data).args(args).output().expect("run opis")
-}
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -63,28 +42,6 @@ fn ingest_args() -> Vec<String> {
     let mut args = vec!["ingest".to_owned(), "--jobs".to_owned(), "2".to_owned()];
     args.extend(sources());
     args
-}
-
-type Listing = Vec<(String, u64, String)>;
-
-/// `opis list --json` as (id, version, content hash), sorted.
-fn listing(data: &Path) -> Listing {
-    let out = opis(data, &["list", "--json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let mut rows: Listing = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["id"].as_str().unwrap().to_owned(),
-                v["version"].as_u64().unwrap(),
-                v["content_hash"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 /// The uninterrupted run: its data folder, listing, and each document's JSON.
