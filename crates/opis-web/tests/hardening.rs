@@ -361,3 +361,40 @@ fn shutdown_finishes_the_request_in_flight() {
     let rest_of_idle = read_all(&mut idle);
     assert!(rest_of_idle.contains("text/css"), "{rest_of_idle:.200}");
 }
+
+/// One HTTP/1.1 request on a fresh connection to `server`; the whole raw answer.
+fn raw_request(server: &TestServer, request: &str) -> String {
+    let mut s = server.connect();
+    s.write_all(request.as_bytes()).unwrap();
+    read_all(&mut s)
+}
+
+#[test]
+fn the_server_loop_gives_each_request_its_client_address() {
+    // The sign-in limit keys on the client's address, and the audit log records it: through
+    // the real server loop the address must be the peer's, never "unknown" (which would make
+    // one limit shared by every client).
+    let server = TestServer::start(limits());
+    let form = raw_request(&server, "GET /signin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let token = |text: &str, before: &str, until: char| -> String {
+        let at = text.find(before).unwrap_or_else(|| panic!("{before} in {text}")) + before.len();
+        text[at..].chars().take_while(|c| *c != until).collect()
+    };
+    let cookie = token(&form, "opis_signin=", ';');
+    let csrf = token(&form, "name=\"csrf\" value=\"", '"');
+    assert!(!cookie.is_empty() && cookie == csrf, "the double-submit token: {cookie:?} / {csrf:?}");
+    let body = format!("name=nobody-at-all&password=wrong&csrf={csrf}");
+    let answer = raw_request(
+        &server,
+        &format!(
+            "POST /signin HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: opis_signin={cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let store = SqliteStore::open(data()).expect("store");
+    let failed = store.audit_entries(Some("sign_in_failed"), 10).expect("audit");
+    let entry = failed.iter().find(|e| e.actor == "nobody-at-all").expect("the failure is audited");
+    assert_eq!(entry.detail, "from 127.0.0.1");
+}
