@@ -221,3 +221,12 @@ fn hash_json(json: &[u8]) -> String {
     }
     hex
 }
+
+/// A fresh folder for one unit test: `opis-PREFIX-PID-NANOS` under the temp folder.
+#[cfg(test)]
+pub(crate) fn test_dir(prefix: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("opis-{prefix}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -169,13 +169,7 @@ mod tests {
     use opis_model::Document;
 
     fn scratch() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "opis-listing-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        crate::test_dir("listing")
     }
 
     fn doc(id: &str, collection: Option<&str>, title: &str) -> (Document, Provenance) {

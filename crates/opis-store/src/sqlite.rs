@@ -331,14 +331,8 @@ mod tests {
     use super::*;
     use opis_model::{Block, DocDate, Section};
 
-    fn scratch() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "opis-store-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch() -> std::path::PathBuf {
+        crate::test_dir("store")
     }
 
     fn doc(id: &str, text: &str) -> Document {

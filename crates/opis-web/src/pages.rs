@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use opis_formats::extract::date::MONTH_NAMES;
 use opis_index::{Hit, MAX_LIMIT, MAX_OFFSET, SearchOptions, SearchResults, Sort};
 use opis_store::Store;
 use serde::Deserialize;
@@ -981,21 +982,6 @@ pub(crate) async fn timeline(State(state): State<Shared>, Query(p): Query<Timeli
     };
     Ok(page(&title, Some(""), body))
 }
-
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 fn chart(q: &str, bars: &[Bar], label: &str) -> Markup {
     let n = bars.len().max(1);

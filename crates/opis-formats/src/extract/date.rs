@@ -201,6 +201,22 @@ fn month_number(name: &str) -> Option<u32> {
     Some(n)
 }
 
+/// The English month names, January first (for labels and for tests that write dates out).
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|\
 november|december|januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|\
 jan|febr|feb|mar|apr|jun|jul|aug|sept|sep|oct|okt|nov|dec|dez";
@@ -534,21 +550,6 @@ mod tests {
         let d = find_date("Wien, am 3. März 1996").unwrap();
         assert_eq!(d.from, "1996-03-03");
     }
-
-    const MONTH_NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
 
     proptest! {
         #[test]
