@@ -10,6 +10,10 @@
 //! - [`REQUEST_TIMEOUT`] for reading the body and answering: a request that takes longer gets
 //!   `408` (body not received) or `503`, and its connection is closed.
 //!
+//! Every answer of the limits carries the security headers (except `431`, which hyper writes
+//! itself). A closed connection lingers: the server reads what the client still sends for up to
+//! [`LINGER_TIME`] so that a refusal is not destroyed by a TCP reset (see `linger`).
+//!
 //! Graceful shutdown: when the shutdown future completes, the listener closes, every connection
 //! finishes the request it is serving (a keep-alive connection between requests is closed), and
 //! the loop returns when the last connection has ended, or after [`SHUTDOWN_GRACE`].
@@ -81,10 +85,10 @@ async fn within_limits(limits: Limits, req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-        let mut res = (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n").into_response();
-        res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-        return res;
+        tracing::info!(method = %req.method(), path = %req.uri().path(), status = 413, "request body too large");
+        return refusal(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n");
     }
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let timeout = limits.request_timeout;
     let reads_body =
         req.headers().contains_key(header::CONTENT_LENGTH) || req.headers().contains_key(header::TRANSFER_ENCODING);
@@ -92,11 +96,18 @@ async fn within_limits(limits: Limits, req: Request, next: Next) -> Response {
         Ok(res) => res,
         Err(_) => {
             let status = if reads_body { StatusCode::REQUEST_TIMEOUT } else { StatusCode::SERVICE_UNAVAILABLE };
-            let mut res = (status, "the request took too long\n").into_response();
-            res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-            res
+            tracing::warn!(%method, %path, status = status.as_u16(), "request took longer than {timeout:?}");
+            refusal(status, "the request took too long\n")
         }
     }
+}
+
+/// An answer of the limits: plain text, the security headers, and the connection closed.
+fn refusal(status: StatusCode, text: &'static str) -> Response {
+    let mut res = (status, text).into_response();
+    crate::set_security_headers(res.headers_mut());
+    res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    res
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -125,6 +136,14 @@ pub(crate) async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
+        // A second handle on the socket, for the lingering close after hyper is done with it.
+        let (stream, lingering) = match with_second_handle(stream) {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!("preparing a connection: {e}");
+                continue;
+            }
+        };
         // The peer address as axum's `ConnectInfo`, as `axum::serve` would give it.
         let service = TowerToHyperService::new(
             tower::ServiceBuilder::new()
@@ -143,8 +162,8 @@ pub(crate) async fn run(
                 .max_buf_size(limits.max_header_bytes.max(8192))
                 .max_header_size(limits.max_header_bytes)
                 .max_headers(limits.max_headers);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            let mut conn = std::pin::pin!(conn);
+            // Boxed so that it can be dropped (closing hyper's handle) before the lingering close.
+            let mut conn = Box::pin(builder.serve_connection(TokioIo::new(stream), service));
             tokio::select! {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
@@ -153,10 +172,12 @@ pub(crate) async fn run(
                 }
                 () = async { let _ = stop_rx.wait_for(|stop| *stop).await; } => {
                     conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+                    let _ = conn.as_mut().await;
                 }
             }
             drop(open_rx);
+            drop(conn);
+            linger(lingering).await;
         });
     }
     drop(listener);
@@ -167,4 +188,43 @@ pub(crate) async fn run(
         tracing::warn!("requests still open after {:?} at shutdown; stopping anyway", limits.shutdown_grace);
     }
     Ok(())
+}
+
+/// How long a closed connection is still read from before its socket closes.
+pub const LINGER_TIME: Duration = Duration::from_secs(2);
+/// How much of what a client still sends is read and thrown away before closing anyway.
+pub const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Splits `stream` into the stream hyper serves and a duplicate of its socket (not yet
+/// registered with the runtime) for [`linger`].
+fn with_second_handle(stream: tokio::net::TcpStream) -> std::io::Result<(tokio::net::TcpStream, std::net::TcpStream)> {
+    let std_stream = stream.into_std()?;
+    let second = std_stream.try_clone()?;
+    Ok((tokio::net::TcpStream::from_std(std_stream)?, second))
+}
+
+/// The lingering close (as nginx and Apache do it): after hyper has answered and let go of the
+/// connection, send our end-of-stream and read what the client still sends for a moment before
+/// closing. Closing a socket with unread input makes the kernel send a reset, and a reset can
+/// destroy the answer before the client reads it — a client whose request was refused (431,
+/// 413) while it was still sending would see "connection reset" instead of the refusal.
+async fn linger(socket: std::net::TcpStream) {
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    let Ok(socket) = tokio::net::TcpStream::from_std(socket) else { return };
+    let drain = async {
+        let mut buf = [0u8; 8192];
+        let mut read = 0;
+        while read < LINGER_BYTES {
+            if socket.readable().await.is_err() {
+                break;
+            }
+            match socket.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
