@@ -61,6 +61,12 @@ impl Reader {
         }
     }
 
+    /// Whether the reader takes one document per line, so that a file can be read in pieces
+    /// of whole lines ([`parse_lines`]).
+    pub fn reads_lines(self) -> bool {
+        matches!(self, Reader::WilsonJsonl | Reader::OpisJsonl)
+    }
+
     pub fn from_name(name: &str) -> Option<Reader> {
         Reader::ALL.into_iter().find(|r| r.name() == name)
     }
@@ -161,12 +167,46 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], reader: Option<Reader>) -> Result<
     if matches!(reader, Reader::Frus | Reader::ParlaMint | Reader::AkomaNtoso | Reader::Tei) {
         file_diagnostics.extend(check_encoding_declaration(text, bytes, &decoded.diagnostics));
     }
-    for doc in &mut documents {
-        let mut diagnostics = decoded.diagnostics.clone();
+    prepend_diagnostics(&mut documents, &decoded.diagnostics);
+    Ok(Parsed { reader, documents, diagnostics: file_diagnostics })
+}
+
+/// Puts what decoding the bytes found before each document's own diagnostics.
+fn prepend_diagnostics(documents: &mut [Document], decoded: &[opis_model::Diagnostic]) {
+    for doc in documents {
+        let mut diagnostics = decoded.to_vec();
         diagnostics.append(&mut doc.diagnostics);
         doc.diagnostics = diagnostics;
     }
-    Ok(Parsed { reader, documents, diagnostics: file_diagnostics })
+}
+
+/// Reads a piece of a file of one document per line (`reader.reads_lines()`): `bytes` are whole
+/// lines of `path`, the first of them line `first_line`. Errors and diagnostics name lines of
+/// the whole file. A piece of blank lines gives no documents (not an error: the file has others).
+/// Large JSON Lines exports are read so, in pieces on several threads, never whole.
+pub fn parse_lines(path: &Path, bytes: &[u8], reader: Reader, first_line: u32) -> Result<Parsed> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Parsed { reader, documents: Vec::new(), diagnostics: Vec::new() });
+    }
+    let mut decoded = decode(path, bytes)?;
+    for d in &mut decoded.diagnostics {
+        if let Some(line) = &mut d.line {
+            *line += first_line - 1;
+        }
+    }
+    let text = decoded.text.as_str();
+    let mut documents = match reader {
+        Reader::WilsonJsonl => wilson::parse_jsonl_from(path, text, first_line)?,
+        Reader::OpisJsonl => opis_jsonl::parse_opis_jsonl_from(path, text, first_line)?,
+        other => {
+            return Err(FormatError::Unrecognized {
+                path: path.to_owned(),
+                reason: format!("the {other} reader reads whole files, not pieces of lines"),
+            });
+        }
+    };
+    prepend_diagnostics(&mut documents, &decoded.diagnostics);
+    Ok(Parsed { reader, documents, diagnostics: Vec::new() })
 }
 
 /// A warning when the XML declaration names an encoding the bytes are not in (the text

@@ -27,6 +27,6 @@ pub mod tei;
 pub mod wilson;
 pub mod xml;
 
-pub use detect::{Reader, detect_reader, parse_bytes, parse_file};
+pub use detect::{Reader, detect_reader, parse_bytes, parse_file, parse_lines};
 pub use error::FormatError;
 pub use opis_model::Document;

@@ -23,13 +23,22 @@ pub fn looks_like_document(map: &Map<String, Value>) -> bool {
 
 /// Reads one document per non-blank line; a line that is not a document is an error naming it.
 pub fn parse_opis_jsonl(path: &Path, text: &str) -> Result<Vec<Document>> {
+    parse_opis_jsonl_from(path, text, 1)
+}
+
+/// [`parse_opis_jsonl`] of a piece of a file whose first line is line `first_line` of `path`.
+pub fn parse_opis_jsonl_from(path: &Path, text: &str, first_line: u32) -> Result<Vec<Document>> {
     let mut docs = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let doc: Document = serde_json::from_str(line).map_err(|e| {
-            FormatError::malformed(path, i as u32 + 1, format!("expected an opis document as JSON on this line: {e}"))
+            FormatError::malformed(
+                path,
+                first_line + i as u32,
+                format!("expected an opis document as JSON on this line: {e}"),
+            )
         })?;
         docs.push(doc);
     }

@@ -58,9 +58,15 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<Document>> {
 
 /// Reads a JSON Lines export: one row object per line; blank lines are skipped.
 pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<Document>> {
+    parse_jsonl_from(path, text, 1)
+}
+
+/// [`parse_jsonl`] of a piece of a file whose first line is line `first_line` of `path` (a
+/// row without its own id is named by its line in the whole file, as when read whole).
+pub fn parse_jsonl_from(path: &Path, text: &str, first_line: u32) -> Result<Vec<Document>> {
     let mut docs = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
-        let line_no = i as u32 + 1;
+        let line_no = first_line + i as u32;
         if line.trim().is_empty() {
             continue;
         }

@@ -6,6 +6,10 @@
 //! documents and at the end. The store stays the source of truth: if the process dies
 //! between a store commit and an index commit, the next `Index::sync` re-applies the log.
 //!
+//! A large file of one document per line (a JSON Lines export of a whole collection) is read in
+//! pieces of whole lines ([`PIECE_BYTES`]), each a job of its own, so that it is parsed on every
+//! core and never held in memory whole.
+//!
 //! Files named on the command line must be readable documents; inside folders,
 //! files that are not a format opis reads (authority records, schemas, tables)
 //! are skipped and counted. Everything that parsed is kept even when other files
@@ -22,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use opis_formats::{FormatError, parse_file};
+use opis_formats::{FormatError, Reader, parse_file, parse_lines};
 use opis_index::Index;
 use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
 
@@ -41,6 +45,17 @@ fn batch_documents() -> usize {
 pub const WRITER_CACHE_MIB: u32 = 64;
 /// Bytes of source per store transaction (large files come in big documents).
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+/// A file of one document per line at least this large is read in pieces of about
+/// [`PIECE_BYTES`] (whole lines), each parsed as a job of its own.
+const SPLIT_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes of a piece of a large JSON Lines file.
+const PIECE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// `OPIS_SPLIT_BYTES` and `OPIS_PIECE_BYTES` override the two above (the tests read small real
+/// files in many pieces).
+fn env_bytes(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
+}
 /// Documents indexed between index commits (a commit flushes segments and starts merges).
 const INDEX_COMMIT_DOCUMENTS: usize = 50_000;
 
@@ -70,11 +85,31 @@ pub struct IngestSummary {
     pub person_records: usize,
 }
 
-/// One file to read, and whether the user named it (then it must be a document).
+/// One file to read, or a piece of one, and whether the user named it (then it must be a
+/// document).
 struct Job {
     path: PathBuf,
     named: bool,
+    /// Bytes of the file, or of the piece.
     size: u64,
+    piece: Option<Piece>,
+}
+
+/// Whole lines of a large file of one document per line.
+struct Piece {
+    offset: u64,
+    /// The line of the file the piece starts with (1-based).
+    first_line: u32,
+    reader: Reader,
+    /// The file's last piece (the progress counts the file then).
+    last: bool,
+}
+
+impl Job {
+    /// Whether this job finishes a file (a whole file, or the last piece of one).
+    fn ends_file(&self) -> bool {
+        self.piece.as_ref().is_none_or(|p| p.last)
+    }
 }
 
 enum Parsed {
@@ -113,8 +148,9 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
     let batch_documents = batch_documents();
     let jobs = collect_jobs(&opts.paths)?;
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
-    let progress = Progress::new(jobs.len() as u64, total_bytes);
-    let mut summary = IngestSummary { files: jobs.len(), ..Default::default() };
+    let files = jobs.iter().filter(|j| j.ends_file()).count();
+    let progress = Progress::new(files as u64, total_bytes);
+    let mut summary = IngestSummary { files, ..Default::default() };
     // Which file produced each id in this run, with the content hash. The same document
     // read twice (a corpus root and the sitting file it includes) is stored once; a
     // different document under the same id is an error, not a new version.
@@ -129,6 +165,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
     // it, or the scope would wait for them for ever.
     let writer_failed = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(window);
+    let ends_file = |i: usize| usize::from(jobs[i].ends_file());
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..opts.jobs.max(1) {
             let tx = tx.clone();
@@ -158,14 +195,16 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
             let mut person_records: Vec<(String, String)> = Vec::new();
             for (i, parsed) in rx.iter() {
                 waiting.insert(i, parsed);
-                while let Some(p) = waiting.remove(&stored.load(Ordering::Acquire)) {
+                loop {
+                    let at = stored.load(Ordering::Acquire);
+                    let Some(p) = waiting.remove(&at) else { break };
                     stored.fetch_add(1, Ordering::Release);
-                    in_order.push(p);
+                    in_order.push((ends_file(at), p));
                 }
-                for parsed in in_order.drain(..) {
+                for (file_done, parsed) in in_order.drain(..) {
                     match parsed {
                         Parsed::Documents { path, size, documents } => {
-                            progress.file_done(size, documents.len());
+                            progress.file_done(file_done, size, documents.len());
                             summary.bytes += size;
                             batch_bytes += size;
                             for doc in documents {
@@ -195,7 +234,7 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
                             }
                         }
                         Parsed::Records { size, records } => {
-                            progress.file_done(size, 0);
+                            progress.file_done(file_done, size, 0);
                             summary.person_records += records.len();
                             person_records.extend(records);
                             if person_records.len() >= batch_documents {
@@ -207,11 +246,11 @@ pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> 
                             }
                         }
                         Parsed::Skipped { path, size, reason } => {
-                            progress.file_done(size, 0);
+                            progress.file_done(file_done, size, 0);
                             summary.skipped.push((path, reason));
                         }
                         Parsed::Failed { size, message } => {
-                            progress.file_done(size, 0);
+                            progress.file_done(file_done, size, 0);
                             progress.println(&format!("failed: {message}"));
                             summary.failed.push(message);
                         }
@@ -284,9 +323,14 @@ impl Writer<'_> {
     }
 }
 
-/// Parses one file on a worker thread and prepares its documents for the store.
+/// Parses one file (or piece) on a worker thread and prepares its documents for the store.
 fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
-    match parse_file(&job.path, None) {
+    let parsed = match &job.piece {
+        None => parse_file(&job.path, None),
+        Some(piece) => read_piece(&job.path, piece.offset, job.size)
+            .and_then(|bytes| parse_lines(&job.path, &bytes, piece.reader, piece.first_line)),
+    };
+    match parsed {
         Ok(parsed) => {
             let documents = parsed
                 .documents
@@ -303,10 +347,13 @@ fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
         Err(e) => {
             let not_a_document =
                 matches!(e, FormatError::Unrecognized { .. } | FormatError::Empty { .. } | FormatError::Binary { .. });
-            if not_a_document && let Some(records) = authority_records(&job.path) {
+            if not_a_document
+                && job.piece.is_none()
+                && let Some(records) = authority_records(&job.path)
+            {
                 return Parsed::Records { size: job.size, records };
             }
-            if not_a_document && !job.named {
+            if not_a_document && !job.named && job.piece.is_none() {
                 Parsed::Skipped { path: job.path.clone(), size: job.size, reason: e.to_string() }
             } else {
                 Parsed::Failed { size: job.size, message: e.to_string() }
@@ -325,18 +372,100 @@ fn authority_records(path: &Path) -> Option<Vec<(String, String)>> {
     records.iter().map(|r| serde_json::to_string(r).ok().map(|json| (r.key(), json))).collect()
 }
 
-/// Every file under the given paths, sorted, hidden files and folders left out.
+/// The bytes of a piece of a file.
+fn read_piece(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, FormatError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |source| FormatError::Io { path: path.to_owned(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(len).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
+/// Every file under the given paths, sorted, hidden files and folders left out; a large file
+/// of one document per line as its pieces.
 fn collect_jobs(paths: &[PathBuf]) -> Result<Vec<Job>> {
-    let mut jobs = Vec::new();
+    let mut files = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("{}: cannot read", p.display()))?;
         if meta.is_dir() {
-            walk(p, &mut jobs).with_context(|| format!("{}: cannot list the folder", p.display()))?;
+            walk(p, &mut files).with_context(|| format!("{}: cannot list the folder", p.display()))?;
         } else {
-            jobs.push(Job { path: p.clone(), named: true, size: meta.len() });
+            files.push(Job { path: p.clone(), named: true, size: meta.len(), piece: None });
+        }
+    }
+    let mut jobs = Vec::with_capacity(files.len());
+    for file in files {
+        match line_reader(&file) {
+            Some(reader) => {
+                let pieces = split_lines(&file.path, env_bytes("OPIS_PIECE_BYTES", PIECE_BYTES))
+                    .with_context(|| format!("{}: cannot read", file.path.display()))?;
+                let count = pieces.len();
+                for (i, (offset, size, first_line)) in pieces.into_iter().enumerate() {
+                    let piece = Piece { offset, first_line, reader, last: i + 1 == count };
+                    jobs.push(Job { path: file.path.clone(), named: file.named, size, piece: Some(piece) });
+                }
+            }
+            None => jobs.push(file),
         }
     }
     Ok(jobs)
+}
+
+/// The reader of a large file of one document per line, told from its first 64 KiB; `None` for
+/// a small file or one a line reader does not read (it is read whole).
+fn line_reader(file: &Job) -> Option<Reader> {
+    use std::io::Read;
+    if file.size < env_bytes("OPIS_SPLIT_BYTES", SPLIT_BYTES) {
+        return None;
+    }
+    let mut head = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(&file.path).ok()?.take(64 * 1024).read_to_end(&mut head).ok()?;
+    // The head ends mid-line; detection looks at the first line and whether there is another.
+    let head = String::from_utf8_lossy(&head);
+    opis_formats::detect_reader(&file.path, &head).ok().filter(|r| r.reads_lines())
+}
+
+/// Cuts a file into pieces of whole lines of at least `piece_bytes` (the last may be shorter):
+/// (offset, length, first line) each.
+fn split_lines(path: &Path, piece_bytes: u64) -> std::io::Result<Vec<(u64, u64, u32)>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut pieces = Vec::new();
+    let (mut start, mut start_line) = (0u64, 1u32);
+    let (mut pos, mut line) = (0u64, 1u32);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut i = 0;
+        while i < n {
+            // Up to the piece's size, only newlines are counted …
+            let short = (start + piece_bytes).saturating_sub(pos) as usize;
+            let skip = short.min(n - i);
+            line += buf[i..i + skip].iter().filter(|&&b| b == b'\n').count() as u32;
+            (i, pos) = (i + skip, pos + skip as u64);
+            if i == n {
+                break;
+            }
+            // … then the piece ends after the next newline.
+            match buf[i..n].iter().position(|&b| b == b'\n') {
+                Some(k) => {
+                    (i, pos, line) = (i + k + 1, pos + k as u64 + 1, line + 1);
+                    pieces.push((start, pos - start, start_line));
+                    (start, start_line) = (pos, line);
+                }
+                None => (i, pos) = (n, pos + (n - i) as u64),
+            }
+        }
+    }
+    if pos > start {
+        pieces.push((start, pos - start, start_line));
+    }
+    Ok(pieces)
 }
 
 fn walk(dir: &Path, jobs: &mut Vec<Job>) -> std::io::Result<()> {
@@ -351,7 +480,7 @@ fn walk(dir: &Path, jobs: &mut Vec<Job>) -> std::io::Result<()> {
         if ft.is_dir() {
             walk(&path, jobs)?;
         } else if ft.is_file() {
-            jobs.push(Job { size: e.metadata()?.len(), path, named: false });
+            jobs.push(Job { size: e.metadata()?.len(), path, named: false, piece: None });
         }
     }
     Ok(())
@@ -392,8 +521,9 @@ impl Progress {
         }
     }
 
-    fn file_done(&self, size: u64, documents: usize) {
-        let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+    /// A job is done: `files` (0 or 1) files and `size` bytes more read.
+    fn file_done(&self, files: usize, size: u64, documents: usize) {
+        let files = self.files.fetch_add(files, Ordering::Relaxed) + files;
         let docs = self.documents.fetch_add(documents, Ordering::Relaxed) + documents;
         let bytes = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
         match &self.bar {

@@ -101,3 +101,60 @@ fn an_export_by_query_holds_the_documents_the_search_finds() {
         .collect();
     assert_eq!(exported, ids);
 }
+
+/// `opis ingest` with large JSON Lines files read in pieces of about `piece` bytes.
+fn ingest_in_pieces(data: &Path, path: &Path, piece: usize) -> Output {
+    common::opis_command(data)
+        .env("OPIS_SPLIT_BYTES", "1")
+        .env("OPIS_PIECE_BYTES", piece.to_string())
+        .args(["ingest", path.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_json_lines_file_read_in_pieces_gives_the_same_documents_as_read_whole() {
+    let original = hashes(source());
+    let dir = scratch("pieces");
+    let out = dir.join("export");
+    ok(opis(source(), &["export", "--format", "jsonl", "--out", out.to_str().unwrap()]));
+    let file = out.join("opis-documents.jsonl");
+    let size = std::fs::metadata(&file).unwrap().len() as usize;
+    // Pieces of 1/20 of the file: about twenty jobs, most of several lines, cut between lines.
+    let said = ok(ingest_in_pieces(&dir.join("copy"), &file, size / 20));
+    assert!(said.contains(&format!("{} new, 0 changed", original.len())), "{said}");
+    assert!(said.contains("1 file"), "one file, however many pieces: {said}");
+    assert_eq!(hashes(&dir.join("copy")), original, "same ids, same content hashes");
+
+    // The Wilson Center's own JSON Lines export (13 rows, 3 without an id of their own, named
+    // by their line): pieces of 1 byte, so each line is a piece of its own.
+    let wilson = shared().join("corpora/wilson-center/wilson_archive_db-export.jsonl");
+    ok(opis(&dir.join("whole"), &["ingest", wilson.to_str().unwrap()]));
+    ok(ingest_in_pieces(&dir.join("lines"), &wilson, 1));
+    let whole = hashes(&dir.join("whole"));
+    assert_eq!(whole.len(), 13, "{whole:?}");
+    assert_eq!(hashes(&dir.join("lines")), whole);
+}
+
+#[test]
+fn a_bad_line_in_a_large_file_fails_its_piece_with_the_files_line_number() {
+    let dir = scratch("bad-line");
+    let out = dir.join("export");
+    ok(opis(source(), &["export", "--format", "jsonl", "--out", out.to_str().unwrap()]));
+    let text = std::fs::read_to_string(out.join("opis-documents.jsonl")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let total = lines.len();
+    lines[39] = "{\"id\": \"broken\", this is not JSON";
+    let file = dir.join("broken.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    // Pieces of about 1/10 of the file.
+    let out = ingest_in_pieces(&dir.join("data"), &file, text.len() / 10);
+    assert!(!out.status.success(), "a failed piece fails the run");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("broken.jsonl:40"), "the line of the whole file: {said}");
+    // The other pieces are kept: the first and last documents are stored, not the whole file.
+    let stored = hashes(&dir.join("data"));
+    let id = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap()["id"].as_str().unwrap().to_owned();
+    assert!(stored.contains_key(&id(lines[0])) && stored.contains_key(&id(lines[total - 1])), "{}", stored.len());
+    assert!(stored.len() < total - 1 && stored.len() > total / 2, "{} of {total}", stored.len());
+}
