@@ -254,9 +254,37 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
 }
 
+/// The client's address, for the sign-in limit and the audit log: the socket's peer, or — when
+/// the peer is a proxy named in `OPIS_TRUSTED_PROXIES` (addresses, comma-separated) — the
+/// address that proxy saw, from `X-Forwarded-For`.
 fn client_addr(req_ext: &axum::http::Extensions, headers: &HeaderMap) -> String {
-    let _ = headers;
-    req_ext.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    let Some(peer) = req_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".to_owned();
+    };
+    let trusted: Vec<std::net::IpAddr> = std::env::var("OPIS_TRUSTED_PROXIES")
+        .map(|v| v.split(',').filter_map(|a| a.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    forwarded_client(peer, headers, &trusted).to_string()
+}
+
+/// The client behind trusted proxies: walking `X-Forwarded-For` from the right (each proxy
+/// appends the address it was reached from), the first address that is not a trusted proxy.
+/// A peer that is not trusted is the client, whatever it claims; an unparsable entry stops the
+/// walk at the last trusted hop (a client can write anything to the left of what proxies add).
+fn forwarded_client(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    for hop in hops.iter().rev().flat_map(|v| v.rsplit(',')) {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(addr) if trusted.contains(&addr) => client = addr,
+            Ok(addr) => return addr,
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// Whether cookies must be `Secure` (the site is reached over TLS).
@@ -432,6 +460,41 @@ pub(crate) fn account_area() -> Markup {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_forwarded_client_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let headers = |xff: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in xff {
+                h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+            }
+            h
+        };
+        let proxy = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // No proxies trusted: the peer, whatever the header says.
+        assert_eq!(forwarded_client(ip("203.0.113.9"), &headers(&["198.51.100.7"]), &[]), ip("203.0.113.9"));
+        // A peer that is not a trusted proxy cannot claim another address.
+        assert_eq!(forwarded_client(ip("203.0.113.9"), &headers(&["198.51.100.7"]), &proxy), ip("203.0.113.9"));
+        // Through one trusted proxy.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers(&["198.51.100.7"]), &proxy), ip("198.51.100.7"));
+        // Through two, the client's forged entry on the left ignored.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &headers(&["1.2.3.4, 198.51.100.7, 10.0.0.2"]), &proxy),
+            ip("198.51.100.7")
+        );
+        // Several header lines are one list, in order.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &headers(&["1.2.3.4", "198.51.100.7, 10.0.0.2"]), &proxy),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last trusted hop; no header: the proxy itself.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers(&["junk, 10.0.0.2"]), &proxy), ip("10.0.0.2"));
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers(&[]), &proxy), ip("10.0.0.1"));
+        // IPv6.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers(&["2001:db8::5"]), &proxy), ip("2001:db8::5"));
+    }
+
     use super::*;
 
     #[test]
