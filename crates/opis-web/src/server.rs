@@ -8,7 +8,9 @@
 //!   `431 Request Header Fields Too Large`;
 //! - [`MAX_BODY_BYTES`] of request body (only `POST /oai` reads one): more gives `413`;
 //! - [`REQUEST_TIMEOUT`] for reading the body and answering: a request that takes longer gets
-//!   `408` (body not received) or `503`, and its connection is closed.
+//!   `408` (body not received) or `503`, and its connection is closed;
+//! - [`WRITE_TIMEOUT`]: a client that stops reading its answer (the socket's buffers full, not
+//!   one byte taken) for that long is cut off, so it cannot hold a connection and its answer.
 //!
 //! Every answer of the limits carries the security headers (except `431`, which hyper writes
 //! itself). A closed connection lingers: the server reads what the client still sends for up to
@@ -42,6 +44,8 @@ pub const MAX_HEADERS: usize = 64;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Time to receive a request's body and answer it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a write may wait for the client to take any of it.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -53,6 +57,7 @@ pub struct Limits {
     pub max_headers: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    pub write_timeout: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -64,6 +69,7 @@ impl Default for Limits {
             max_headers: MAX_HEADERS,
             max_body_bytes: MAX_BODY_BYTES,
             request_timeout: REQUEST_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
             shutdown_grace: SHUTDOWN_GRACE,
         }
     }
@@ -163,7 +169,8 @@ pub(crate) async fn run(
                 .max_header_size(limits.max_header_bytes)
                 .max_headers(limits.max_headers);
             // Boxed so that it can be dropped (closing hyper's handle) before the lingering close.
-            let mut conn = Box::pin(builder.serve_connection(TokioIo::new(stream), service));
+            let io = TokioIo::new(WriteDeadline::new(stream, limits.write_timeout));
+            let mut conn = Box::pin(builder.serve_connection(io, service));
             tokio::select! {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
@@ -227,4 +234,92 @@ async fn linger(socket: std::net::TcpStream) {
         }
     };
     let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+}
+
+/// A connection whose writes fail with `TimedOut` when the peer takes none of the bytes for
+/// `timeout` (hyper has no write timeout of its own; a read waits for the client as long as the
+/// header and request timeouts allow).
+struct WriteDeadline<T> {
+    inner: T,
+    timeout: Duration,
+    /// Armed when a write finds the socket full; disarmed by any write that goes through.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> WriteDeadline<T> {
+    fn new(inner: T, timeout: Duration) -> Self {
+        WriteDeadline { inner, timeout, stalled: None }
+    }
+
+    /// What to answer for a write that is still pending: wait, or give up after the timeout.
+    fn pending<R>(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<R>> {
+        use std::task::Poll;
+        let timeout = self.timeout;
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client took nothing of the answer for {timeout:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.inner).poll_write(cx, buf) {
+            std::task::Poll::Pending => self.pending(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            std::task::Poll::Pending => self.pending(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

@@ -1,6 +1,7 @@
 //! The server under abuse: any path and query string (proptest) answers without a 5xx or a
 //! panic; every page carries the security headers and no inline script or style; over a real
-//! socket, oversized headers and bodies are refused, a client that sends half a request head is
+//! socket, oversized headers and bodies are refused (and the refusal arrives, not a reset), a
+//! client that sends half a request head or does not read its answers is
 //! cut off, and a shutdown lets the request in flight finish.
 
 mod common;
@@ -313,6 +314,32 @@ fn oversized_headers_and_bodies_are_refused() {
     write!(s, "GET /oai?verb=Identify HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
     let answer = read_all(&mut s);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.200}");
+}
+
+#[test]
+fn a_client_that_does_not_read_its_answers_is_cut_off() {
+    let limits = opis_web::server::Limits { write_timeout: Duration::from_secs(1), ..limits() };
+    let server = TestServer::start(limits);
+    // The reading view of the seed, asked for 400 times in one go (pipelined) and not read: far
+    // more than the sockets' buffers hold, so the server's writes stall.
+    let (status, _, page) = get(&format!("/doc/{SEED_ID}"));
+    assert_eq!(status, StatusCode::OK);
+    let asked = 400;
+    let mut s = server.connect();
+    let request = format!("GET /doc/{SEED_ID} HTTP/1.1\r\nHost: a\r\n\r\n");
+    s.write_all(request.repeat(asked).as_bytes()).unwrap();
+    // Past the write timeout and the lingering close that follows it.
+    std::thread::sleep(Duration::from_secs(1) + opis_web::server::LINGER_TIME + Duration::from_secs(2));
+    let mut received = Vec::new();
+    let _ = s.read_to_end(&mut received);
+    let answers = received.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count();
+    assert!(answers > 0, "the first answers arrived");
+    assert!(
+        answers < asked,
+        "the server gave up on the connection: {answers} of {asked} answers of {} bytes arrived ({} bytes)",
+        page.len(),
+        received.len()
+    );
 }
 
 #[test]
