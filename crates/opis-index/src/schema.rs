@@ -25,7 +25,7 @@ use crate::tokenizers;
 
 /// Bumped whenever the schema or the analysis changes; an index built by another version is
 /// rebuilt on the next sync.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Entry kinds (the `entry` field).
 pub const ENTRY_DOC: u64 = 0;

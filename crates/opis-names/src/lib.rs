@@ -13,6 +13,9 @@
 //!
 //! **Name key** ([`name_key`]): a phonetic-ish key under which the common Latin spellings of a
 //! Russian (or Polish, Hungarian …) name meet. The rules, in order:
+//! 0. ISO 9 and the scholarly transliteration: ŝ → shch; â, û → ya, yu (at the start, after a
+//!    vowel, or in a marked word); in a word marked by č š ž ŝ ë ʹ ʺ, h and x (х) → kh
+//!    (Hruŝëv, Xruščëv = Khrushchev). An unmarked ISO 9 word with h (Mihail) is not caught.
 //! 1. Lower case; ż ž → zh, š → sh, č → ch (the letters whose plain fold would lose a sound);
 //!    then the plain fold (diacritics, Cyrillic transliteration as above).
 //! 2. Consonant clusters, longest first, left to right, into two classes — `S` (the hushing
@@ -20,7 +23,8 @@
 //!    schtsch, shtch, chtch, shch, szcz, sch, zh, sh, sz → `S`;
 //!    tsch, tch, cz, kh, ch → `K`; then ts, tz → c; ck → k; x → ks; ph → f; w → v; ou → u.
 //! 3. After a consonant, yo / jo / io / ye / je / ie → e (ё and е after a consonant:
-//!    Khrushchyov, Fjodor, Wasiljew, Breżniew), and after `S` or `K`, o → e
+//!    Khrushchyov, Fjodor, Wasiljew, Breżniew); after a vowel, ye / je / ie → e (Andreyev,
+//!    Andrejew, Andreev; Tsvetayeva, Tsvetaeva); and after `S` or `K`, o → e
 //!    (Chruschtschow, Gorbatschow, Khrushchov → the e of Khrushchev).
 //! 4. y and j → i (Yudin = Judin, -sky = -ski = -skii = -skij).
 //! 5. Runs of one letter collapse (ss → s, ii → i: Rokossovskii = Rokossovsky).
@@ -282,9 +286,47 @@ fn is_vowel(c: char) -> bool {
     matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
 }
 
+/// Letters that mark a Latin token as ISO 9 or the scholarly transliteration of Cyrillic.
+fn is_slavic_mark(c: char) -> bool {
+    matches!(c, 'č' | 'š' | 'ž' | 'ŝ' | 'ë' | 'ʹ' | 'ʺ')
+}
+
+/// Rule 0: an ISO 9 or scholarly spelling rewritten with the letters the other rules know
+/// (`None` when there is nothing to rewrite): ŝ (ISO 9 щ) → shch; â, û (ISO 9 я, ю) → ya, yu
+/// at the start of a word, after a vowel, or in a marked word; and in a word marked as such a
+/// transliteration (č š ž ŝ ë ʹ ʺ), h (ISO 9 х, not in a digraph) and x (scholarly х) → kh.
+/// Unmarked words keep h and x (Hammer, Alexander) and their â and û after a consonant
+/// (Turkish Kâzım, French Brûlé).
+fn slavic_romanization(token: &str) -> Option<String> {
+    if token.is_ascii() {
+        return None;
+    }
+    let lower = token.to_lowercase();
+    let marked = lower.chars().any(is_slavic_mark);
+    if !marked && !lower.contains(['â', 'û']) {
+        return None;
+    }
+    let mut out = String::with_capacity(lower.len() + 4);
+    let mut prev: Option<char> = None;
+    for c in lower.chars() {
+        let after_vowel = prev.is_none_or(|p| matches!(p, 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'ë' | 'â' | 'û'));
+        match c {
+            'ŝ' => out.push_str("shch"),
+            'â' if after_vowel || marked => out.push_str("ya"),
+            'û' if after_vowel || marked => out.push_str("yu"),
+            'h' if marked && !matches!(prev, Some('c' | 's' | 'z' | 'k' | 'g' | 't' | 'p')) => out.push_str("kh"),
+            'x' if marked => out.push_str("kh"),
+            _ => out.push(c),
+        }
+        prev = Some(c);
+    }
+    Some(out)
+}
+
 /// The name key of one token (see the module documentation for the rules).
 pub fn name_key(token: &str) -> String {
-    let folded = fold_with(token, true);
+    let rewritten = slavic_romanization(token);
+    let folded = fold_with(rewritten.as_deref().unwrap_or(token), true);
     if folded.is_empty() || !folded.is_ascii() || folded.bytes().all(|b| b.is_ascii_digit()) {
         return folded;
     }
@@ -316,6 +358,13 @@ pub fn name_key(token: &str) -> String {
             && matches!(chars.get(i + 1), Some('o') | Some('e'))
             && !(c == 'i' && chars.get(i + 1) == Some(&'o') && i + 2 == chars.len())
         {
+            t.push('e');
+            i += 2;
+            continue;
+        }
+        // е after a vowel: ye, je, ie → e (Andreyev, Andrejew = Andreev; Tsvetayeva = Tsvetaeva).
+        let after_vowel = prev.is_some_and(is_vowel);
+        if after_vowel && matches!(c, 'y' | 'j' | 'i') && chars.get(i + 1) == Some(&'e') {
             t.push('e');
             i += 2;
             continue;
