@@ -36,8 +36,16 @@ pub use sqlite::SqliteStore;
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite's own message is the whole story (it is not repeated as a source).
     #[error("store database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLite could not write: the disk (or the file system's quota) is full. The transaction
+    /// was rolled back; everything committed before it is whole.
+    #[error(
+        "the disk holding the data folder is full: this write was not stored (everything stored \
+         before it is kept whole); free some space and run the same command again"
+    )]
+    DiskFull,
     #[error("cannot open the data folder {path}: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -63,6 +71,15 @@ pub enum StoreError {
     /// A correction that does not apply to the document (the message says why).
     #[error("the correction does not apply: {0}")]
     Correction(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => StoreError::DiskFull,
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
