@@ -75,9 +75,19 @@ try {
     await form.locator("summary").click();
     await form.locator(`#speakers-${n}`).fill(speakers);
     await form.locator(`#reason-${n}`).fill(reason);
-    await Promise.all([page.waitForURL(`${BASE}/doc/${id}`), form.locator("button[type=submit]").click()]);
+    if (!shotForms) {
+      // The open correction box: speakers, split, merge.
+      await form.screenshot({ path: path.join(SHOTS, "editor-turn-forms.png") });
+      shotForms = true;
+    }
+    const speakersForm = form.locator("form:has(input[name=op][value=set_speakers])");
+    await Promise.all([page.waitForURL(`${BASE}/doc/${id}`), speakersForm.locator("button[type=submit]").click()]);
   }
+  let shotForms = false;
   await correct(TO, "browser test: reassigning a turn");
+  // The document's own correction box: a field, a heading, any patch as JSON.
+  await page.locator("#correct-document summary").click();
+  await page.locator("#correct-document").screenshot({ path: path.join(SHOTS, "editor-document-forms.png") });
   const speakerNow = await page.textContent(`#turn-${n} .speaker`);
   check(speakerNow.includes(TO) && !speakerNow.includes(FROM), `the reading view gives the turn to ${TO}`);
   await page.screenshot({ path: path.join(SHOTS, "editor-corrected-turn.png"), fullPage: false });

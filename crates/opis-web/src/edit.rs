@@ -1,5 +1,6 @@
-//! Corrections from the web: the editor's forms in the reading view (a turn's speakers, and
-//! any patch as JSON), the form handler, and the API endpoint
+//! Corrections from the web: the editor's forms in the reading view (under each turn: its
+//! speakers, split it, merge it with the next; for the document: a metadata field, a section's
+//! heading, and any patch as JSON), the form handler, and the API endpoint
 //! `POST /api/v1/documents/{id}/corrections` (bearer token or session with `X-CSRF-Token`).
 //!
 //! Every correction needs the editor role and a reason; it is stored as a patch with its
@@ -23,33 +24,71 @@ use crate::auth::{self, serde_urlencoded_form};
 use crate::layout::doc_url;
 use crate::{AppState, Shared, WebError, blocking};
 
-/// The speakers form under a turn, for editors.
+/// The hidden fields every form of a turn carries: the token, the operation and the turn.
+fn turn_fields(csrf: &str, op: &str, n: u32, block: &Block) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="op" value=(op);
+        input type="hidden" name="turn" value=(n);
+        input type="hidden" name="anchor" value=(anchor_of(&block.text));
+    }
+}
+
+/// A reason field (every correction needs one) and the submit button.
+fn reason_and_submit(id: &str, button: &str) -> Markup {
+    html! {
+        p {
+            label for=(id) { "Reason" } " "
+            input id=(id) name="reason" required;
+        }
+        p { button type="submit" { (button) } }
+    }
+}
+
+/// The forms under a turn, for editors: its speakers, split it, merge it with the next.
 pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
     let viewer = auth::current();
     if viewer.role() < Some(Role::Editor) {
         return html! {};
     }
+    let csrf = viewer.csrf();
+    let action = format!("{}/correct", doc_url(doc_id));
     html! {
         details.correct {
             summary { "Correct turn " (n + 1) }
-            form method="post" action=(format!("{}/correct", doc_url(doc_id))) {
-                input type="hidden" name="csrf" value=(viewer.csrf());
-                input type="hidden" name="op" value="set_speakers";
-                input type="hidden" name="turn" value=(n);
-                input type="hidden" name="anchor" value=(anchor_of(&block.text));
+            form method="post" action=(action) { fieldset {
+                legend { "Speakers" }
+                (turn_fields(&csrf, "set_speakers", n, block))
                 p {
                     label for=(format!("speakers-{n}")) { "Speakers (separated by ;)" } " "
                     input id=(format!("speakers-{n}")) name="speakers" value=(block.speakers.join("; ")) required;
                 }
+                (reason_and_submit(&format!("reason-{n}"), "Save the speakers"))
+            } }
+            form method="post" action=(action) { fieldset {
+                legend { "Split this turn in two" }
+                (turn_fields(&csrf, "split_turn", n, block))
                 p {
-                    label for=(format!("reason-{n}")) { "Reason" } " "
-                    input id=(format!("reason-{n}")) name="reason" required;
+                    label for=(format!("split-at-{n}")) { "Split where this text begins" } " "
+                    input id=(format!("split-at-{n}")) name="at" required;
                 }
-                p { button type="submit" { "Save the correction" } }
-            }
+                p {
+                    label for=(format!("split-speakers-{n}")) { "The second part is spoken by (separated by ;)" } " "
+                    input id=(format!("split-speakers-{n}")) name="speakers" required;
+                }
+                (reason_and_submit(&format!("split-reason-{n}"), "Split the turn"))
+            } }
+            form method="post" action=(action) { fieldset {
+                legend { "Join with the next turn" }
+                (turn_fields(&csrf, "merge_with_next", n, block))
+                (reason_and_submit(&format!("merge-reason-{n}"), "Merge with the next turn"))
+            } }
         }
     }
 }
+
+/// The metadata fields an editor may set (`Patch::SetField`).
+const FIELDS: [&str; 6] = ["title", "summary", "place", "classification", "citation", "original_language"];
 
 /// Any patch as JSON, and the document's corrections so far, for editors.
 pub(crate) fn document_form(doc: &Document) -> Markup {
@@ -60,21 +99,54 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
     html! {
         details.correct #correct-document {
             summary { "Correct this document" }
-            p.n {
-                "A patch as JSON, e.g. "
-                code { r#"{"op":"set_heading","section":0,"heading":"…"}"# } ", "
-                code { r#"{"op":"set_field","field":"title","value":"…"}"# } ", "
-                code { r#"{"op":"attach_mention","name":"…","person":"…"}"# } ", "
-                code { r#"{"op":"resolve_diagnostic","code":"…","line":null}"# } ", "
-                code { "split_turn" } ", " code { "merge_with_next" } "."
+            form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
+                legend { "A metadata field" }
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                input type="hidden" name="op" value="set_field";
+                p {
+                    label for="field-name" { "Field" } " "
+                    select #field-name name="field" {
+                        @for f in FIELDS { option value=(f) { (f.replace('_', " ")) } }
+                    }
+                    " "
+                    label for="field-value" { "Value (empty clears it)" } " "
+                    input #field-value name="value";
+                }
+                (reason_and_submit("field-reason", "Set the field"))
+            } }
+            @if !doc.sections.is_empty() {
+                form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
+                    legend { "A section's heading" }
+                    input type="hidden" name="csrf" value=(viewer.csrf());
+                    input type="hidden" name="op" value="set_heading";
+                    p {
+                        label for="heading-section" { "Section" } " "
+                        select #heading-section name="section" {
+                            @for (i, section) in doc.sections.iter().enumerate() {
+                                option value=(i) {
+                                    (i + 1) ". " (section.heading.as_deref().unwrap_or("(no heading)").chars().take(60).collect::<String>())
+                                }
+                            }
+                        }
+                        " "
+                        label for="heading-text" { "Heading (empty removes it)" } " "
+                        input #heading-text name="heading";
+                    }
+                    (reason_and_submit("heading-reason", "Set the heading"))
+                } }
             }
-            form method="post" action=(format!("{}/correct", doc_url(&doc.id))) {
+            form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
+                legend { "Any correction, as JSON" }
+                p.n {
+                    "Names attached to a person, diagnostics resolved, or any of the above, e.g. "
+                    code { r#"{"op":"attach_mention","name":"…","person":"…"}"# } ", "
+                    code { r#"{"op":"resolve_diagnostic","code":"…","line":null}"# } "."
+                }
                 input type="hidden" name="csrf" value=(viewer.csrf());
                 input type="hidden" name="op" value="json";
                 p { label for="patch-json" { "Patch" } " " textarea #patch-json name="patch" rows="3" cols="60" required {} }
-                p { label for="patch-reason" { "Reason" } " " input #patch-reason name="reason" required; }
-                p { button type="submit" { "Save the correction" } }
-            }
+                (reason_and_submit("patch-reason", "Save the correction"))
+            } }
         }
     }
 }
@@ -92,9 +164,28 @@ pub(crate) struct CorrectionForm {
     #[serde(default)]
     speakers: String,
     #[serde(default)]
+    at: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    heading: String,
+    #[serde(default)]
     patch: String,
     #[serde(default)]
     reason: String,
+}
+
+/// Names separated by `;`, trimmed, empty ones left out.
+fn names(list: &str) -> Vec<String> {
+    list.split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+fn number(value: &str, what: &str) -> Result<u32, WebError> {
+    value.trim().parse().map_err(|_| WebError::BadParameter(format!("{what} is a number")))
 }
 
 /// A correction asked for over the API.
@@ -148,9 +239,21 @@ pub(crate) async fn correct_form(
     viewer.check_csrf(&form.csrf)?;
     let patch = match form.op.as_str() {
         "set_speakers" => Patch::SetSpeakers {
-            turn: form.turn.parse().map_err(|_| WebError::BadParameter("turn is a number".into()))?,
+            turn: number(&form.turn, "turn")?,
             anchor: form.anchor,
-            speakers: form.speakers.split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            speakers: names(&form.speakers),
+        },
+        "split_turn" => Patch::SplitTurn {
+            turn: number(&form.turn, "turn")?,
+            anchor: form.anchor,
+            at: form.at.trim().to_owned(),
+            speakers: names(&form.speakers),
+        },
+        "merge_with_next" => Patch::MergeWithNext { turn: number(&form.turn, "turn")?, anchor: form.anchor },
+        "set_field" => Patch::SetField { field: form.field, value: form.value.trim().to_owned() },
+        "set_heading" => Patch::SetHeading {
+            section: number(&form.section, "section")?,
+            heading: Some(form.heading.trim().to_owned()).filter(|h| !h.is_empty()),
         },
         "json" => serde_json::from_str(&form.patch).map_err(|e| WebError::BadParameter(format!("the patch: {e}")))?,
         other => return Err(WebError::BadParameter(format!("unknown correction {other:?}"))),

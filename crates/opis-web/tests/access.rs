@@ -555,6 +555,106 @@ async fn an_editors_correction_survives_reingest_of_the_same_and_of_a_modified_s
 }
 
 #[tokio::test]
+async fn the_reading_views_forms_split_and_merge_a_turn_and_set_a_field_and_a_heading() {
+    let f = fixture("forms");
+    let app = opis_web::router(&f.dir).expect("router");
+    let seed = parse(&seed_path(), "seed").remove(0);
+    // Molotov's turn of the seed: "Today an appeal must be written … There is the Warsaw Pact. …"
+    let original = turns(&seed);
+    let n = original
+        .iter()
+        .position(|(s, t)| s == &["Molotov".to_string()] && t.starts_with("Today an appeal must be written"))
+        .expect("Molotov's turn");
+    let anchor = opis_store::corrections::anchor_of(&original[n].1);
+    let ed = sign_in(&app, "ed").await;
+    let page = get(&app, &format!("/doc/{SEED_ID}"), Some(&ed)).await;
+    for button in
+        ["Save the speakers", "Split the turn", "Merge with the next turn", "Set the field", "Set the heading"]
+    {
+        assert!(page.body.contains(button), "the editor sees {button:?}");
+    }
+    let csrf = hidden(&page.body, "csrf").expect("csrf");
+    let turn = n.to_string();
+    let post = |form: Vec<(&'static str, String)>| {
+        let app = app.clone();
+        let (ed, csrf) = (ed.clone(), csrf.clone());
+        async move {
+            let mut fields: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+            fields.extend(form.iter().map(|(k, v)| (*k, v.as_str())));
+            let done = post_form(&app, &format!("/doc/{SEED_ID}/correct"), Some(&ed), &fields).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        }
+    };
+    let current =
+        || turns(&SqliteStore::open(&f.dir).expect("store").document(SEED_ID).expect("read").expect("seed").document);
+
+    // Split where "There is the Warsaw Pact." begins; the second part given to Kaganovich.
+    post(vec![
+        ("op", "split_turn".into()),
+        ("turn", turn.clone()),
+        ("anchor", anchor.clone()),
+        ("at", "There is the Warsaw Pact.".into()),
+        ("speakers", "Kaganovich".into()),
+        ("reason", "two speakers in one paragraph (test)".into()),
+    ])
+    .await;
+    let split = current();
+    assert_eq!(split.len(), original.len() + 1);
+    assert_eq!(split[n].0, ["Molotov"]);
+    assert!(!split[n].1.contains("Warsaw Pact"), "{}", split[n].1);
+    assert_eq!(split[n + 1].0, ["Kaganovich"]);
+    assert!(split[n + 1].1.starts_with("There is the Warsaw Pact."), "{}", split[n + 1].1);
+    let reading = get(&app, &format!("/doc/{SEED_ID}"), None).await.body;
+    let second = &reading[reading.find(&format!("id=\"turn-{}\"", n + 1)).expect("the new turn")..];
+    assert!(second[..second.find("</p>").expect("speaker line")].contains("Kaganovich"));
+
+    // Merged back: one turn with both parts' speakers; then its speakers set back to Molotov,
+    // and the turn is the seed's again.
+    post(vec![
+        ("op", "merge_with_next".into()),
+        ("turn", turn.clone()),
+        ("anchor", anchor.clone()),
+        ("reason", "the split was wrong (test)".into()),
+    ])
+    .await;
+    let merged = current();
+    assert_eq!(merged.len(), original.len());
+    assert_eq!(merged[n].0, ["Molotov", "Kaganovich"]);
+    post(vec![
+        ("op", "set_speakers".into()),
+        ("turn", turn.clone()),
+        ("anchor", anchor.clone()),
+        ("speakers", "Molotov".into()),
+        ("reason", "the split was wrong (test)".into()),
+    ])
+    .await;
+    assert_eq!(current(), original, "the seed's turns again");
+
+    // A metadata field and a section's heading.
+    post(vec![
+        ("op", "set_field".into()),
+        ("field", "place".into()),
+        ("value", "Moscow, the Kremlin".into()),
+        ("reason", "from the archive's description (test)".into()),
+    ])
+    .await;
+    post(vec![
+        ("op", "set_heading".into()),
+        ("section", "0".into()),
+        ("heading", "Opening of the session (test)".into()),
+        ("reason", "a heading for the first section (test)".into()),
+    ])
+    .await;
+    let reading = get(&app, &format!("/doc/{SEED_ID}"), None).await.body;
+    assert!(reading.contains("Moscow, the Kremlin"));
+    assert!(reading.contains("Opening of the session (test)"));
+    let store = SqliteStore::open(&f.dir).expect("store");
+    let done: Vec<String> = store.corrections(Some(SEED_ID)).expect("c").iter().map(|c| c.patch.describe()).collect();
+    assert_eq!(done.len(), 5, "{done:?}");
+    assert_eq!(store.document(SEED_ID).expect("read").expect("seed").version, 6, "one version each");
+}
+
+#[tokio::test]
 async fn an_editor_uploads_a_file_and_gets_the_same_diagnostics_as_the_command_line() {
     let f = fixture("upload");
     let app = opis_web::router(&f.dir).expect("router");
