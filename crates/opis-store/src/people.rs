@@ -141,4 +141,50 @@ impl SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// A page of the authority's persons a viewer may know of, most documents first: those
+    /// linked to a document the viewer sees, and those no document names (authority records
+    /// alone, public); `contains` matches the preferred name or any spelling (ASCII letters
+    /// case-insensitively). Returns the total and the page.
+    pub fn people_page(
+        &self,
+        contains: Option<&str>,
+        visibility: &crate::access::Visibility,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(u64, Vec<Person>)> {
+        let pattern = contains.map(|c| {
+            let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let visible = match visibility {
+            crate::access::Visibility::Everything => "1".to_owned(),
+            v => format!(
+                "(EXISTS (SELECT 1 FROM person_links l JOIN documents d ON d.id = l.doc_id \
+                   WHERE l.person_id = p.id AND {}) \
+                  OR NOT EXISTS (SELECT 1 FROM person_links l WHERE l.person_id = p.id))",
+                v.sql("d")
+            ),
+        };
+        let filter = format!(
+            "{visible} AND (?1 IS NULL OR p.name LIKE ?1 ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM person_names n WHERE n.person_id = p.id AND n.form LIKE ?1 ESCAPE '\\'))"
+        );
+        let total: i64 =
+            self.conn()
+                .query_row(&format!("SELECT COUNT(*) FROM people p WHERE {filter}"), [&pattern], |r| r.get(0))?;
+        let total = total as u64;
+        let mut st = self.conn().prepare(&format!(
+            "SELECT p.id, p.json FROM people p WHERE {filter} ORDER BY p.documents DESC, p.id LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = st.query_map(params![pattern, limit as i64, offset as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.push(serde_json::from_str(&json).map_err(|e| corrupt(&id, e))?);
+        }
+        Ok((total, out))
+    }
 }

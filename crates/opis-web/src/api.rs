@@ -39,6 +39,8 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/v1/search", get(search))
         .route("/v1/people", get(list_people))
         .route("/v1/people/{name}", get(get_person))
+        .route("/v1/persons", get(list_persons))
+        .route("/v1/persons/{id}", get(get_authority_person))
         .route("/v1/archives", get(list_archives))
         .route("/v1/collections", get(list_collections))
         .route("/v1/stats", get(stats))
@@ -62,6 +64,8 @@ pub(crate) fn routes() -> Router<Shared> {
         search,
         list_people,
         get_person,
+        list_persons,
+        get_authority_person,
         list_archives,
         list_collections,
         stats,
@@ -524,6 +528,105 @@ async fn get_person(State(state): State<Shared>, name: Result<Path<String>, Path
     })
     .await?;
     Ok(Json(record))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PersonsParams {
+    /// Only persons whose preferred name or a spelling contains this text.
+    contains: Option<String>,
+    /// Most persons to return (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Persons to skip (for the next page).
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<usize>,
+}
+
+/// A page of the people authority.
+#[derive(Debug, Serialize, ToSchema)]
+struct PersonsPage {
+    /// Persons matching, on every page.
+    total: u64,
+    persons: Vec<opis_model::people::Person>,
+}
+
+/// The people authority: one entry per person however spelled (variants with script and
+/// romanization, life dates, roles, sources, why merged), most documents first. Persons named
+/// only in documents the caller may not see are left out.
+#[utoipa::path(get, path = "/api/v1/persons", params(PersonsParams), tag = "people",
+    responses(
+        (status = 200, description = "Persons", body = PersonsPage),
+        (status = 400, description = "A malformed parameter", body = ApiError),
+        (status = 500, description = "A server error", body = ApiError)
+    ))]
+async fn list_persons(
+    State(state): State<Shared>,
+    params: Result<Query<PersonsParams>, QueryRejection>,
+) -> ApiResult<PersonsPage> {
+    let Query(p) = params?;
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=MAX_PEOPLE).contains(&limit) {
+        return Err(bad(format!("limit must be between 1 and {MAX_PEOPLE}")));
+    }
+    let offset = p.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(bad(format!("offset must be at most {MAX_OFFSET}")));
+    }
+    let contains = p.contains.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let page = blocking(&state, move |s| {
+        s.with_store(|store| {
+            let visibility = crate::auth::visibility();
+            let (total, persons) = store.people_page(contains.as_deref(), &visibility, limit, offset)?;
+            let mut shown = Vec::with_capacity(persons.len());
+            for person in persons {
+                shown.extend(crate::authority::for_viewer(store, person, &visibility)?);
+            }
+            Ok(PersonsPage { total, persons: shown })
+        })
+    })
+    .await?;
+    Ok(Json(page))
+}
+
+/// One person of the authority with the documents that name them.
+#[derive(Debug, Serialize, ToSchema)]
+struct AuthorityPerson {
+    person: opis_model::people::Person,
+    /// Each (document, spelling) linked to the person: turns spoken, mentions, how it was linked.
+    links: Vec<opis_model::people::PersonLink>,
+}
+
+/// One person of the people authority, by id (as `/api/v1/persons` gives it).
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "people",
+    params(("id" = String, Path, description = "The person's id in the authority")),
+    responses(
+        (status = 200, description = "The person", body = AuthorityPerson),
+        (status = 404, description = "No such person", body = ApiError),
+        (status = 500, description = "A server error", body = ApiError)
+    ))]
+async fn get_authority_person(
+    State(state): State<Shared>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<AuthorityPerson> {
+    let Path(id) = id?;
+    let found = blocking(&state, move |s| {
+        s.with_store(|store| {
+            let visibility = crate::auth::visibility();
+            let missing = || WebError::NotFound(format!("person {id:?}"));
+            let person = store.person(&id)?.ok_or_else(missing)?;
+            let person = crate::authority::for_viewer(store, person, &visibility)?.ok_or_else(missing)?;
+            let mut links = Vec::new();
+            for l in store.person_links(Some(&id), None)? {
+                if store.visible(&l.doc_id, &visibility)? {
+                    links.push(l);
+                }
+            }
+            Ok(AuthorityPerson { person, links })
+        })
+    })
+    .await?;
+    Ok(Json(found))
 }
 
 /// One archive, fond, opis or file, with the documents that cite it.

@@ -10,39 +10,59 @@ use opis_store::access::Visibility;
 use crate::WebError;
 use crate::layout::doc_url;
 
-/// The authority's persons spelled `name`, as the current viewer may see them: a spelling met
-/// only in documents the viewer may not see is left out with those documents, and a person
-/// left with nothing to show is left out whole.
+/// The authority's persons spelled `name`, as the current viewer may see them (see
+/// [`for_viewer`]).
 pub(crate) fn persons_named(store: &SqliteStore, name: &str) -> Result<Vec<Person>, WebError> {
     let visibility = crate::auth::visibility();
     let mut out = Vec::new();
     for id in store.people_named(name)? {
-        let Some(mut p) = store.person(&id)? else { continue };
-        if visibility != Visibility::Everything {
-            let mut hid_any = false;
-            for v in &mut p.variants {
-                let before = v.sources.len();
-                let mut kept = Vec::with_capacity(before);
-                for s in std::mem::take(&mut v.sources) {
-                    if !is_document(&s) || store.visible(&s, &visibility)? {
-                        kept.push(s);
-                    }
-                }
-                hid_any |= kept.len() < before;
-                v.sources = kept;
-            }
-            p.variants.retain(|v| !v.sources.is_empty());
-            if hid_any {
-                // The reasons name the forms merged, hidden ones among them.
-                p.merges.clear();
-            }
-            if p.variants.is_empty() && !p.sources.iter().any(|s| !is_document(s)) {
-                continue;
-            }
-        }
-        out.push(p);
+        let Some(p) = store.person(&id)? else { continue };
+        out.extend(for_viewer(store, p, &visibility)?);
     }
     Ok(out)
+}
+
+/// A person as a viewer may see them: a spelling met only in documents the viewer may not see
+/// is left out with those documents (and the merge reasons, which name the forms merged), the
+/// counts are those of the documents left; a person left with nothing to show is `None`.
+pub(crate) fn for_viewer(
+    store: &SqliteStore,
+    mut p: Person,
+    visibility: &Visibility,
+) -> Result<Option<Person>, WebError> {
+    if *visibility == Visibility::Everything {
+        return Ok(Some(p));
+    }
+    let mut hid_any = false;
+    for v in &mut p.variants {
+        let before = v.sources.len();
+        let mut kept = Vec::with_capacity(before);
+        for s in std::mem::take(&mut v.sources) {
+            if !is_document(&s) || store.visible(&s, visibility)? {
+                kept.push(s);
+            }
+        }
+        hid_any |= kept.len() < before;
+        v.sources = kept;
+    }
+    p.variants.retain(|v| !v.sources.is_empty());
+    if hid_any {
+        p.merges.clear();
+        let mut documents = std::collections::BTreeSet::new();
+        let (mut turns, mut mentions) = (0, 0);
+        for l in store.person_links(Some(&p.id), None)? {
+            if store.visible(&l.doc_id, visibility)? {
+                documents.insert(l.doc_id);
+                turns += l.turns;
+                mentions += l.mentions;
+            }
+        }
+        (p.documents, p.turns, p.mentions) = (documents.len() as u32, turns, mentions);
+    }
+    if p.variants.is_empty() && !p.sources.iter().any(|s| !is_document(s)) {
+        return Ok(None);
+    }
+    Ok(Some(p))
 }
 
 /// A variant's source is a document id unless it names an authority record ("pocom:…",
