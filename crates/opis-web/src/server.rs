@@ -142,14 +142,6 @@ pub(crate) async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
-        // A second handle on the socket, for the lingering close after hyper is done with it.
-        let (stream, lingering) = match with_second_handle(stream) {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::warn!("preparing a connection: {e}");
-                continue;
-            }
-        };
         // The peer address as axum's `ConnectInfo`, as `axum::serve` would give it.
         let service = TowerToHyperService::new(
             tower::ServiceBuilder::new()
@@ -168,9 +160,8 @@ pub(crate) async fn run(
                 .max_buf_size(limits.max_header_bytes.max(8192))
                 .max_header_size(limits.max_header_bytes)
                 .max_headers(limits.max_headers);
-            // Boxed so that it can be dropped (closing hyper's handle) before the lingering close.
-            let io = TokioIo::new(WriteDeadline::new(stream, limits.write_timeout));
-            let mut conn = Box::pin(builder.serve_connection(io, service));
+            let io = TokioIo::new(ClientConnection::new(stream, limits.write_timeout));
+            let mut conn = std::pin::pin!(builder.serve_connection(io, service));
             tokio::select! {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
@@ -183,8 +174,6 @@ pub(crate) async fn run(
                 }
             }
             drop(open_rx);
-            drop(conn);
-            linger(lingering).await;
         });
     }
     drop(listener);
@@ -202,20 +191,14 @@ pub const LINGER_TIME: Duration = Duration::from_secs(2);
 /// How much of what a client still sends is read and thrown away before closing anyway.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
-/// Splits `stream` into the stream hyper serves and a duplicate of its socket (not yet
-/// registered with the runtime) for [`linger`].
-fn with_second_handle(stream: tokio::net::TcpStream) -> std::io::Result<(tokio::net::TcpStream, std::net::TcpStream)> {
-    let std_stream = stream.into_std()?;
-    let second = std_stream.try_clone()?;
-    Ok((tokio::net::TcpStream::from_std(std_stream)?, second))
-}
-
-/// The lingering close (as nginx and Apache do it): after hyper has answered and let go of the
-/// connection, send our end-of-stream and read what the client still sends for a moment before
-/// closing. Closing a socket with unread input makes the kernel send a reset, and a reset can
-/// destroy the answer before the client reads it — a client whose request was refused (431,
-/// 413) while it was still sending would see "connection reset" instead of the refusal.
-async fn linger(socket: std::net::TcpStream) {
+/// The lingering close (as nginx and Apache do it): once hyper has let go of the connection,
+/// send our end-of-stream and read what the client still sends for a moment before closing.
+/// Closing a socket with unread input makes the kernel send a reset, and a reset can destroy
+/// the answer before the client reads it — a client whose request was refused (431, 413) while
+/// it was still sending would see "connection reset" instead of the refusal, and its writes
+/// would fail.
+async fn linger(socket: tokio::net::TcpStream) {
+    let Ok(socket) = socket.into_std() else { return };
     let _ = socket.shutdown(std::net::Shutdown::Write);
     let Ok(socket) = tokio::net::TcpStream::from_std(socket) else { return };
     let drain = async {
@@ -236,19 +219,25 @@ async fn linger(socket: std::net::TcpStream) {
     let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
-/// A connection whose writes fail with `TimedOut` when the peer takes none of the bytes for
-/// `timeout` (hyper has no write timeout of its own; a read waits for the client as long as the
-/// header and request timeouts allow).
-struct WriteDeadline<T> {
-    inner: T,
+/// A client's connection as hyper serves it: its writes fail with `TimedOut` when the client
+/// takes none of the bytes for `timeout` (hyper has no write timeout of its own; reads wait as
+/// long as the header and request timeouts allow), and dropping it closes the socket with a
+/// [`linger`] on a task of its own.
+struct ClientConnection {
+    /// `None` only once dropped.
+    stream: Option<tokio::net::TcpStream>,
     timeout: Duration,
     /// Armed when a write finds the socket full; disarmed by any write that goes through.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<T> WriteDeadline<T> {
-    fn new(inner: T, timeout: Duration) -> Self {
-        WriteDeadline { inner, timeout, stalled: None }
+impl ClientConnection {
+    fn new(stream: tokio::net::TcpStream, timeout: Duration) -> Self {
+        ClientConnection { stream: Some(stream), timeout, stalled: None }
+    }
+
+    fn stream(&mut self) -> std::pin::Pin<&mut tokio::net::TcpStream> {
+        std::pin::Pin::new(self.stream.as_mut().expect("a connection in use has its stream"))
     }
 
     /// What to answer for a write that is still pending: wait, or give up after the timeout.
@@ -264,31 +253,50 @@ impl<T> WriteDeadline<T> {
             Poll::Pending => Poll::Pending,
         }
     }
-}
 
-impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<T> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
+    /// A write's outcome: a stalled write waits for the deadline, a write that went through
+    /// disarms it.
+    fn written<R>(
+        &mut self,
         cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<T> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        match std::pin::Pin::new(&mut self.inner).poll_write(cx, buf) {
+        poll: std::task::Poll<std::io::Result<R>>,
+    ) -> std::task::Poll<std::io::Result<R>> {
+        match poll {
             std::task::Poll::Pending => self.pending(cx),
             ready => {
                 self.stalled = None;
                 ready
             }
         }
+    }
+}
+
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        if let (Some(stream), Ok(runtime)) = (self.stream.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(linger(stream));
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for ClientConnection {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.stream().poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ClientConnection {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = self.stream().poll_write(cx, buf);
+        self.written(cx, poll)
     }
 
     fn poll_write_vectored(
@@ -296,30 +304,25 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<T
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        match std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            std::task::Poll::Pending => self.pending(cx),
-            ready => {
-                self.stalled = None;
-                ready
-            }
-        }
+        let poll = self.stream().poll_write_vectored(cx, bufs);
+        self.written(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.stream.as_ref().is_some_and(|s| s.is_write_vectored())
     }
 
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+        self.stream().poll_flush(cx)
     }
 
     fn poll_shutdown(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+        self.stream().poll_shutdown(cx)
     }
 }
