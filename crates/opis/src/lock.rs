@@ -35,8 +35,17 @@ impl WriterLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // The holder writes its name just after taking the lock: give it a moment.
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                for _ in 0..10 {
+                    holder.clear();
+                    let _ = file.seek(SeekFrom::Start(0));
+                    let _ = file.read_to_string(&mut holder);
+                    if !holder.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 let holder = holder.trim();
                 let holder = if holder.is_empty() { "another opis process".to_owned() } else { holder.to_owned() };
                 bail!(

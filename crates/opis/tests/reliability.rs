@@ -364,7 +364,8 @@ fn a_second_writer_on_a_locked_data_folder_refuses_with_a_clear_message() {
     assert!(a.status.success() || b.status.success());
     for o in [&a, &b] {
         if !o.status.success() {
-            assert!(String::from_utf8_lossy(&o.stderr).contains("is in use by"), "{}", text(o));
+            // It names the other ingest (which writes its name just after taking the lock).
+            assert!(String::from_utf8_lossy(&o.stderr).contains("is in use by `opis ingest` (process"), "{}", text(o));
         }
     }
     rerun_and_compare(&data, "two ingests");
