@@ -133,6 +133,10 @@ enum Command {
         show: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Rebuild the authority from the store and the overrides first (what every ingest
+        /// and reindex does), taking the writer lock.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Copy the store (SQLite online backup, safe while `opis serve` runs) and the index into
     /// a new folder, with a manifest of every document's content hash.
@@ -511,8 +515,15 @@ fn run(cli: Cli) -> Result<()> {
             report_people(&people::rebuild(&data, &mut store)?);
             Ok(())
         }
-        Command::People { ambiguous, show, json } => {
-            let store = open_store(&data)?;
+        Command::People { ambiguous, show, json, rebuild } => {
+            let mut store = open_store(&data)?;
+            if rebuild {
+                let _lock = lock::WriterLock::acquire(&data, "people --rebuild")?;
+                report_people(&people::rebuild(&data, &mut store)?);
+                if !ambiguous && show.is_none() && !json {
+                    return Ok(());
+                }
+            }
             people::command(&store, ambiguous, show.as_deref(), json)
         }
         Command::Check => {
