@@ -37,32 +37,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use opis_model::people::{Ambiguity, Authority, NameVariant, Person, PersonLink, PersonRecord};
 use opis_model::{BlockKind, Document};
 use opis_names::{fold, name_key, tokenize};
-use serde::{Deserialize, Serialize};
 
-/// What the authority needs of one document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocPeople {
-    pub doc_id: String,
-    /// Where surnames alone are resolved: the collection, a ParlaMint corpus, else the reader.
-    pub scope: String,
-    pub year: Option<i32>,
-    /// The reader that produced the document ("frus", "parlamint", …): pocom, an authority of
-    /// US officials, is matched only against the Office of the Historian's documents.
-    #[serde(default)]
-    pub reader: String,
-    pub names: Vec<NameUse>,
-}
+pub use opis_model::people::{DocPeople, KeyedUse, NameUse, PeopleSummary};
 
-/// One name as a document uses it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NameUse {
-    /// Cleaned of titles and parentheses.
-    pub form: String,
-    pub roles: BTreeSet<String>,
-    pub turns: u32,
-    pub mentions: u32,
-    pub refs: Vec<String>,
-}
+/// The version of the rules [`summary_of`] follows: stored summaries made by other rules are
+/// made again before a rebuild. Raise it whenever `people_of`, `clean_form`, the name keys or
+/// the nodes change.
+pub const SUMMARY_RULES: u32 = 1;
 
 /// How far apart (in years) a surname alone and the full name it resolves to may stand in
 /// one collection (the FRUS history documents span 1957–2002).
@@ -299,7 +280,62 @@ pub fn people_of(doc: &Document) -> DocPeople {
         year: doc.date.as_ref().and_then(|d| d.from.get(..4)).and_then(|y| y.parse().ok()),
         reader: doc.reader.clone(),
         names: uses.into_values().collect(),
+        forenames: None,
     }
+}
+
+/// What the store keeps of a document for the authority: [`people_of`] with every name under
+/// its node (its surname key, else its source id) and the forenames of the whole document.
+/// A name with neither (not a name a build reads) is left out.
+pub fn summary_of(doc: &Document) -> PeopleSummary {
+    let p = people_of(doc);
+    let forenames = forenames_of(&p.names);
+    let uses = p
+        .names
+        .into_iter()
+        .filter_map(|name| {
+            let source = name.refs.first().map(|r| source_node(&p.scope, r));
+            let node = match NameParts::parse(&name.form) {
+                Some(parts) => parts.surname,
+                None => source.clone()?,
+            };
+            let source = source.filter(|s| *s != node);
+            Some(KeyedUse { node, source, name })
+        })
+        .collect();
+    PeopleSummary {
+        rules: SUMMARY_RULES,
+        doc_id: p.doc_id,
+        scope: p.scope,
+        year: p.year,
+        reader: p.reader,
+        forenames,
+        uses,
+    }
+}
+
+/// The node of a source id: never a surname key (those hold no `#`).
+fn source_node(scope: &str, r: &str) -> String {
+    format!("#{scope}#{r}")
+}
+
+/// The node an authority record joins: its surname key (`None`: a record without a name,
+/// which meets no document).
+pub fn record_node(r: &PersonRecord) -> Option<String> {
+    NameParts::parse(&format!("{} {}", r.forenames.replace(',', " "), r.surname)).map(|p| p.surname)
+}
+
+/// The forenames printed in a document's names: "Karl" alone may be Karl Aiginger, not
+/// Beatrix Karl.
+fn forenames_of(names: &[NameUse]) -> BTreeSet<String> {
+    names
+        .iter()
+        .flat_map(|nu| {
+            let toks = tokenize(&nu.form);
+            let n = toks.len().saturating_sub(1);
+            toks.into_iter().take(n).filter(|t| t.text.chars().count() > 1).map(|t| fold(t.text)).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn natural_order(name: &str) -> String {
@@ -395,6 +431,15 @@ struct Identity {
 
 /// Builds the authority. Deterministic: the same input gives the same persons and ids.
 pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> Authority {
+    build_part(docs, records, overrides).0
+}
+
+/// Builds the authority of one part of the names: the names of a group of nodes no source id
+/// ties to any other (see [`PeopleSummary`]), with the records of those nodes. The part's
+/// persons are exactly those a build of everything gives for these names, unless the editor
+/// merges one of them with a person of another part: then the second value is true, and the
+/// parts the editor's merges touch are to be built together.
+pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> (Authority, bool) {
     let not_person = |form: &str| overrides.not_persons.iter().any(|n| n.eq_ignore_ascii_case(form));
     let mut ids: Vec<Identity> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -517,19 +562,14 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
     };
     for (d, doc) in docs.iter().enumerate() {
         // Forenames printed in the document: "Karl" alone may be Karl Aiginger, not Beatrix Karl.
-        let forenames: BTreeSet<String> = doc
-            .names
-            .iter()
-            .flat_map(|nu| {
-                let toks = tokenize(&nu.form);
-                let n = toks.len().saturating_sub(1);
-                toks.into_iter()
-                    .take(n)
-                    .filter(|t| t.text.chars().count() > 1)
-                    .map(|t| fold(t.text))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let own;
+        let forenames = match &doc.forenames {
+            Some(f) => f,
+            None => {
+                own = forenames_of(&doc.names);
+                &own
+            }
+        };
         for (u, nu) in doc.names.iter().enumerate() {
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
@@ -657,6 +697,10 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             ids[n].uses.extend(moved.into_iter().map(|(d, u, _)| (d, u, "editor split".to_owned())));
         }
     }
+    let merged_here = !overrides.merges.is_empty() && {
+        let owners: BTreeSet<String> = group_ids(&ids, &mut parent).into_values().collect();
+        overrides.merges.iter().flatten().any(|pid| owners.contains(pid))
+    };
     for group in &overrides.merges {
         let owners = group_ids(&ids, &mut parent);
         let roots: Vec<usize> =
@@ -802,7 +846,128 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
     links.sort_by(|a, b| {
         a.person.cmp(&b.person).then_with(|| a.doc_id.cmp(&b.doc_id)).then_with(|| a.form.cmp(&b.form))
     });
-    Authority { persons, links, ambiguities }
+    (Authority { persons, links, ambiguities }, merged_here)
+}
+
+/// Builds the authority one part at a time, as [`build`] would build it whole: a part is the
+/// names under a group of nodes (see [`PeopleSummary`]) that source ids tie together
+/// (`ties`: node, source node), with the authority records of those nodes. `names_of` reads a
+/// part's names (documents by id, names by form, each document with its `forenames`);
+/// `write` takes each part's persons, links and ambiguities. Parts the editor's merges reach
+/// are built together at the end, with the records that meet no name. Memory stays with the
+/// largest part, not the collection.
+pub fn build_by_parts<E>(
+    nodes: &[String],
+    ties: &[(String, String)],
+    records: &[PersonRecord],
+    overrides: &Overrides,
+    mut names_of: impl FnMut(&[String]) -> Result<Vec<DocPeople>, E>,
+    mut write: impl FnMut(&Authority) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut records_at: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut merged_records = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match record_node(r) {
+            Some(node) => records_at.entry(node).or_default().push(i),
+            None => merged_records.push(i),
+        }
+    }
+    let mut parts = Parts::default();
+    for n in nodes.iter().chain(records_at.keys()) {
+        parts.node(n);
+    }
+    for (a, b) in ties {
+        parts.tie(a, b);
+    }
+    let mut merged_docs: BTreeMap<String, DocPeople> = BTreeMap::new();
+    for part in parts.groups() {
+        let docs = names_of(&part)?;
+        let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
+        at.sort_unstable();
+        let part_records: Vec<PersonRecord> = at.iter().map(|&i| records[i].clone()).collect();
+        let (authority, merged) = build_part(&docs, &part_records, overrides);
+        if !merged {
+            write(&authority)?;
+            continue;
+        }
+        for d in docs {
+            match merged_docs.get_mut(&d.doc_id) {
+                Some(m) => m.names.extend(d.names),
+                None => {
+                    merged_docs.insert(d.doc_id.clone(), d);
+                }
+            }
+        }
+        merged_records.extend(at);
+    }
+    if merged_docs.is_empty() && merged_records.is_empty() {
+        return Ok(());
+    }
+    let docs: Vec<DocPeople> = merged_docs
+        .into_values()
+        .map(|mut d| {
+            d.names.sort_by(|a, b| a.form.cmp(&b.form));
+            d
+        })
+        .collect();
+    merged_records.sort_unstable();
+    let part_records: Vec<PersonRecord> = merged_records.iter().map(|&i| records[i].clone()).collect();
+    write(&build(&docs, &part_records, overrides))
+}
+
+/// Nodes grouped by the source ids that tie them (union–find).
+#[derive(Default)]
+struct Parts {
+    index: HashMap<String, usize>,
+    names: Vec<String>,
+    parent: Vec<usize>,
+}
+
+impl Parts {
+    fn node(&mut self, n: &str) -> usize {
+        if let Some(&i) = self.index.get(n) {
+            return i;
+        }
+        let i = self.names.len();
+        self.index.insert(n.to_owned(), i);
+        self.names.push(n.to_owned());
+        self.parent.push(i);
+        i
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn tie(&mut self, a: &str, b: &str) {
+        let (a, b) = (self.node(a), self.node(b));
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+
+    /// The groups, each its nodes in order, ordered by their first node.
+    fn groups(mut self) -> Vec<Vec<String>> {
+        let mut by_root: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for i in 0..self.names.len() {
+            let r = self.root(i);
+            by_root.entry(r).or_default().push(std::mem::take(&mut self.names[i]));
+        }
+        let mut groups: Vec<Vec<String>> = by_root
+            .into_values()
+            .map(|mut g| {
+                g.sort();
+                g
+            })
+            .collect();
+        groups.sort();
+        groups
+    }
 }
 
 /// The person id of every group, by its root: the id of its representative (lowest rank,
@@ -1001,6 +1166,7 @@ mod tests {
             year: Some(1956),
             reader: "record".into(),
             names: names.iter().map(|n| NameUse { form: (*n).into(), mentions: 1, ..Default::default() }).collect(),
+            forenames: None,
         };
         let docs = [
             doc("d1", &["Andrei Gromyko", "Anatoly Gromyko", "A. Gromyko", "Gromyko"]),
