@@ -173,5 +173,7 @@ pub struct KeyedUse {
     pub node: String,
     /// The source id ("scope#ref") of a name that also has a surname key: it ties the two.
     pub source: Option<String>,
+    /// A surname alone: what the document's forenames are read for.
+    pub alone: bool,
     pub name: NameUse,
 }

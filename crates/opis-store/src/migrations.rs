@@ -214,6 +214,7 @@ const MIGRATIONS: &[&str] = &[
         doc_id   TEXT NOT NULL,
         form     TEXT NOT NULL,
         source   TEXT,
+        alone    INTEGER NOT NULL,
         roles    TEXT NOT NULL,
         turns    INTEGER NOT NULL,
         mentions INTEGER NOT NULL,

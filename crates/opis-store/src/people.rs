@@ -17,6 +17,13 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::{Result, SqliteStore, StoreError};
 
+/// A text column, borrowed.
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str> {
+    r.get_ref(i)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)).into())
+}
+
 fn corrupt(id: &str, source: serde_json::Error) -> StoreError {
     StoreError::Corrupt { id: format!("person {id}"), version: 0, source }
 }
@@ -109,42 +116,47 @@ impl SqliteStore {
     }
 
     /// What the documents say of the names under `nodes`: one [`DocPeople`] per document (by
-    /// id) holding only those names (by form), with the forenames of the whole document.
+    /// id) holding only those names (by form), with the forenames of the whole document where
+    /// one of them is a surname alone (the only names they are read for; else none).
     pub fn people_of_nodes(&self, nodes: &[String]) -> Result<Vec<DocPeople>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, d.scope, d.year, d.reader, d.forenames \
-             FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 ORDER BY u.doc_id, u.form",
+            "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.alone, d.scope, d.year, d.reader, \
+             d.forenames FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
+             ORDER BY u.doc_id, u.form",
         )?;
         let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
         for node in nodes {
             let mut rows = st.query([node])?;
             while let Some(r) = rows.next()? {
                 let doc_id: String = r.get(0)?;
-                let refs: String = r.get(5)?;
-                let refs: Vec<String> = serde_json::from_str(&refs).map_err(|e| corrupt(&doc_id, e))?;
-                let roles: String = r.get(2)?;
+                let refs = match text(r, 5)? {
+                    "[]" => Vec::new(),
+                    json => serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?,
+                };
                 let name = NameUse {
                     form: r.get(1)?,
-                    roles: roles.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    roles: text(r, 2)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
                     turns: r.get(3)?,
                     mentions: r.get(4)?,
                     refs,
                 };
-                if let Some(d) = docs.get_mut(&doc_id) {
-                    d.names.push(name);
-                    continue;
-                }
-                let forenames: String = r.get(9)?;
-                let forenames: BTreeSet<String> = serde_json::from_str(&forenames).map_err(|e| corrupt(&doc_id, e))?;
-                let d = DocPeople {
-                    doc_id: doc_id.clone(),
-                    scope: r.get(6)?,
-                    year: r.get(7)?,
-                    reader: r.get(8)?,
-                    names: vec![name],
-                    forenames: Some(forenames),
+                let alone: bool = r.get(6)?;
+                let d = match docs.get_mut(&doc_id) {
+                    Some(d) => d,
+                    None => docs.entry(doc_id.clone()).or_insert(DocPeople {
+                        doc_id: doc_id.clone(),
+                        scope: r.get(7)?,
+                        year: r.get(8)?,
+                        reader: r.get(9)?,
+                        names: Vec::new(),
+                        forenames: Some(BTreeSet::new()),
+                    }),
                 };
-                docs.insert(doc_id, d);
+                d.names.push(name);
+                if alone && d.forenames.as_ref().is_some_and(BTreeSet::is_empty) {
+                    let json = text(r, 10)?;
+                    d.forenames = Some(serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?);
+                }
             }
         }
         let mut out: Vec<DocPeople> = docs.into_values().collect();
@@ -287,14 +299,15 @@ pub(crate) fn write_summary(tx: &Transaction<'_>, doc_id: &str, hash: &str, s: O
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
         let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO people_uses (node, doc_id, form, source, roles, turns, mentions, refs) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO people_uses (node, doc_id, form, source, alone, roles, turns, mentions, refs) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             u.node,
             doc_id,
             u.name.form,
             u.source,
+            u.alone,
             roles.join(","),
             u.name.turns,
             u.name.mentions,

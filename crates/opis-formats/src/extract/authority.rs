@@ -185,7 +185,7 @@ pub fn clean_form(form: &str) -> Option<String> {
 }
 
 /// A name read into its keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NameParts {
     surname: String,
     /// Per forename or initial: its first key letter, and its key when written out.
@@ -295,12 +295,12 @@ pub fn summary_of(doc: &Document) -> PeopleSummary {
         .into_iter()
         .filter_map(|name| {
             let source = name.refs.first().map(|r| source_node(&p.scope, r));
-            let node = match NameParts::parse(&name.form) {
-                Some(parts) => parts.surname,
-                None => source.clone()?,
+            let (node, alone) = match NameParts::parse(&name.form) {
+                Some(parts) => (parts.surname, parts.given.is_empty()),
+                None => (source.clone()?, false),
             };
             let source = source.filter(|s| *s != node);
-            Some(KeyedUse { node, source, name })
+            Some(KeyedUse { node, source, alone, name })
         })
         .collect();
     PeopleSummary {
@@ -500,7 +500,8 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             .then_with(|| docs[a.1].names[a.2].form.cmp(&docs[b.1].names[b.2].form))
             .then_with(|| docs[a.1].doc_id.cmp(&docs[b.1].doc_id))
     });
-    // Clusters: (parts of the most specific member, identity).
+    // Clusters: (the distinct parts of the members, identity). A name fits a cluster when it
+    // agrees with every member; members spelled alike are kept once.
     let mut clusters: HashMap<String, Vec<(Vec<NameParts>, usize)>> = HashMap::new();
     for (parts, d, u) in full {
         let list = clusters.entry(parts.surname.clone()).or_default();
@@ -524,7 +525,9 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             }
             [c] => {
                 let i = list[*c].1;
-                list[*c].0.push(parts);
+                if !list[*c].0.contains(&parts) {
+                    list[*c].0.push(parts);
+                }
                 ids[i].uses.push((d, u, "full name, forenames agree".into()));
                 placed.insert((d, u), i);
             }
@@ -734,8 +737,8 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
         for &m in members {
             person_of_identity.insert(m, pid.clone());
         }
-        let mut forms: BTreeMap<String, NameVariant> = BTreeMap::new();
-        let mut person_links: BTreeMap<(String, String), PersonLink> = BTreeMap::new();
+        let mut forms = Forms::default();
+        let mut person_links: BTreeMap<(&str, &str), PersonLink> = BTreeMap::new();
         let mut sources = BTreeSet::new();
         let mut merges = Vec::new();
         let mut record = None;
@@ -746,7 +749,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
                 sources.insert(r.id.clone());
                 let full = format!("{} {}", r.forenames, r.surname).trim().to_owned();
                 for f in std::iter::once(full).chain(r.altnames.iter().cloned()) {
-                    variant(&mut forms, &f, &r.id);
+                    forms.add(&f, &r.id);
                 }
                 record = Some(r.clone());
             }
@@ -755,8 +758,8 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             }
             for (d, u, how) in &id.uses {
                 let (doc, nu) = (&docs[*d], &docs[*d].names[*u]);
-                variant(&mut forms, &nu.form, &doc.doc_id);
-                let l = person_links.entry((doc.doc_id.clone(), nu.form.clone())).or_insert_with(|| PersonLink {
+                forms.add(&nu.form, &doc.doc_id);
+                let l = person_links.entry((&doc.doc_id, &nu.form)).or_insert_with(|| PersonLink {
                     person: pid.clone(),
                     doc_id: doc.doc_id.clone(),
                     form: nu.form.clone(),
@@ -776,7 +779,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             .as_ref()
             .map(|r| format!("{} {}", r.forenames, r.surname).trim().to_owned())
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| preferred(forms.keys()));
+            .unwrap_or_else(|| preferred(forms.map.keys()));
         for (p, n) in &overrides.renames {
             if *p == pid {
                 name = n.clone();
@@ -785,8 +788,8 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
         }
         for (p, f, script, system) in &overrides.variants {
             if *p == pid {
-                variant(&mut forms, f, "editor");
-                if let Some(v) = forms.get_mut(f) {
+                forms.add(f, "editor");
+                if let Some(v) = forms.map.get_mut(f) {
                     if let Some(s) = script {
                         v.script = s.clone();
                     }
@@ -801,11 +804,12 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
         // writing one name (a Cyrillic form, or surnames that meet by key but not by letter):
         // "Rostow" alone is an American name, not a German rendering of Ростов.
         let surnames: BTreeSet<String> = forms
+            .map
             .keys()
             .filter_map(|f| tokenize(f).into_iter().rfind(|t| !is_suffix(t.text)).map(|t| fold(t.text)))
             .collect();
-        let transliterated = forms.values().any(|v| v.script == "Cyrl") || surnames.len() > 1;
-        for v in forms.values_mut() {
+        let transliterated = forms.map.values().any(|v| v.script == "Cyrl") || surnames.len() > 1;
+        for v in forms.map.values_mut() {
             if !transliterated && !v.sources.iter().any(|s| s == "editor") {
                 v.system = None;
             }
@@ -823,7 +827,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             documents: documents.len() as u32,
             turns: plinks.iter().map(|l| l.turns).sum(),
             mentions: plinks.iter().map(|l| l.mentions).sum(),
-            variants: forms.into_values().collect(),
+            variants: forms.map.into_values().collect(),
         });
         links.extend(plinks);
     }
@@ -1046,15 +1050,35 @@ fn alive_in(r: &PersonRecord, year: i32) -> bool {
     y(&r.birth).is_none_or(|b| year >= b + 15) && y(&r.death).is_none_or(|d| year <= d)
 }
 
-fn variant(forms: &mut BTreeMap<String, NameVariant>, form: &str, source: &str) {
-    let v = forms.entry(form.to_owned()).or_insert_with(|| NameVariant {
-        form: form.to_owned(),
-        script: script_of(form).to_owned(),
-        system: romanization_of(form).map(str::to_owned),
-        sources: vec![],
-    });
-    if !v.sources.iter().any(|s| s == source) {
-        v.sources.push(source.to_owned());
+/// A person's variants by form, each with the sources it was met in (in the order met).
+#[derive(Default)]
+struct Forms {
+    map: BTreeMap<String, NameVariant>,
+    /// Hashes of the (form, source) pairs added: a pair whose hash is new is new, so the
+    /// sources of a form met in many documents are not searched for each.
+    seen: std::collections::HashSet<u64>,
+}
+
+impl Forms {
+    fn add(&mut self, form: &str, source: &str) {
+        let v = match self.map.get_mut(form) {
+            Some(v) => v,
+            None => self.map.entry(form.to_owned()).or_insert_with(|| NameVariant {
+                form: form.to_owned(),
+                script: script_of(form).to_owned(),
+                system: romanization_of(form).map(str::to_owned),
+                sources: vec![],
+            }),
+        };
+        let pair = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (form, source).hash(&mut h);
+            h.finish()
+        };
+        if self.seen.insert(pair) || !v.sources.iter().any(|s| s == source) {
+            v.sources.push(source.to_owned());
+        }
     }
 }
 
