@@ -132,10 +132,11 @@ pub struct DocPeople {
     #[serde(default)]
     pub reader: String,
     pub names: Vec<NameUse>,
-    /// The forenames printed in the whole document, when `names` holds only some of its names
-    /// (a build by parts, see [`PeopleSummary`]); `None`: read them from `names`.
+    /// When `names` holds only some of the document's names (a build by parts, see
+    /// [`PeopleSummary`]): those of its forms that are a surname alone the whole document also
+    /// prints as a forename ("Karl" beside "Karl Aiginger"). `None`: read from `names`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forenames: Option<BTreeSet<String>>,
+    pub forename_forms: Option<BTreeSet<String>>,
 }
 
 /// One name as a document uses it.
@@ -162,8 +163,6 @@ pub struct PeopleSummary {
     pub scope: String,
     pub year: Option<i32>,
     pub reader: String,
-    /// The forenames printed in the document.
-    pub forenames: BTreeSet<String>,
     pub uses: Vec<KeyedUse>,
 }
 
@@ -173,7 +172,7 @@ pub struct KeyedUse {
     pub node: String,
     /// The source id ("scope#ref") of a name that also has a surname key: it ties the two.
     pub source: Option<String>,
-    /// A surname alone: what the document's forenames are read for.
-    pub alone: bool,
+    /// A surname alone that the document also prints as a forename.
+    pub forename: bool,
     pub name: NameUse,
 }

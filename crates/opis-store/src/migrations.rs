@@ -206,15 +206,14 @@ const MIGRATIONS: &[&str] = &[
         rules        INTEGER NOT NULL,
         scope        TEXT NOT NULL,
         year         INTEGER,
-        reader       TEXT NOT NULL,
-        forenames    TEXT NOT NULL
+        reader       TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE people_uses (
         node     TEXT NOT NULL,
         doc_id   TEXT NOT NULL,
         form     TEXT NOT NULL,
         source   TEXT,
-        alone    INTEGER NOT NULL,
+        forename INTEGER NOT NULL,
         roles    TEXT NOT NULL,
         turns    INTEGER NOT NULL,
         mentions INTEGER NOT NULL,

@@ -6,7 +6,7 @@
 //!
 //! What the authority needs of each document is kept beside it (`write_summary`, in the
 //! document's transaction): a row per document (`people_docs`: scope, year, reader, the
-//! forenames it prints, the content hash and rules it was made from) and a row per name under
+//! content hash and rules it was made from) and a row per name under
 //! its node (`people_uses`: surname key, else source id), so that a rebuild reads the names of
 //! one group of nodes at a time ([`SqliteStore::people_of_nodes`]) and never whole documents.
 
@@ -116,12 +116,12 @@ impl SqliteStore {
     }
 
     /// What the documents say of the names under `nodes`: one [`DocPeople`] per document (by
-    /// id) holding only those names (by form), with the forenames of the whole document where
-    /// one of them is a surname alone (the only names they are read for; else none).
+    /// id) holding only those names (by form), with those of its forms that are surnames alone
+    /// the document also prints as forenames.
     pub fn people_of_nodes(&self, nodes: &[String]) -> Result<Vec<DocPeople>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.alone, d.scope, d.year, d.reader, \
-             d.forenames FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
+            "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, d.scope, d.year, d.reader \
+             FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
              ORDER BY u.doc_id, u.form",
         )?;
         let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
@@ -140,7 +140,7 @@ impl SqliteStore {
                     mentions: r.get(4)?,
                     refs,
                 };
-                let alone: bool = r.get(6)?;
+                let forename: bool = r.get(6)?;
                 let d = match docs.get_mut(&doc_id) {
                     Some(d) => d,
                     None => docs.entry(doc_id.clone()).or_insert(DocPeople {
@@ -149,14 +149,13 @@ impl SqliteStore {
                         year: r.get(8)?,
                         reader: r.get(9)?,
                         names: Vec::new(),
-                        forenames: Some(BTreeSet::new()),
+                        forename_forms: Some(BTreeSet::new()),
                     }),
                 };
-                d.names.push(name);
-                if alone && d.forenames.as_ref().is_some_and(BTreeSet::is_empty) {
-                    let json = text(r, 10)?;
-                    d.forenames = Some(serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?);
+                if forename && let Some(forms) = &mut d.forename_forms {
+                    forms.insert(name.form.clone());
                 }
+                d.names.push(name);
             }
         }
         let mut out: Vec<DocPeople> = docs.into_values().collect();
@@ -289,17 +288,15 @@ pub(crate) fn write_summary(tx: &Transaction<'_>, doc_id: &str, hash: &str, s: O
     tx.prepare_cached("DELETE FROM people_uses WHERE doc_id = ?1")?.execute([doc_id])?;
     tx.prepare_cached("DELETE FROM people_docs WHERE doc_id = ?1")?.execute([doc_id])?;
     let Some(s) = s else { return Ok(()) };
-    let forenames = serde_json::to_string(&s.forenames).map_err(|e| corrupt(doc_id, e))?;
     tx.prepare_cached(
-        "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader, forenames) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![doc_id, hash, s.rules, s.scope, s.year, s.reader, forenames])?;
+    .execute(params![doc_id, hash, s.rules, s.scope, s.year, s.reader])?;
     for u in &s.uses {
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
         let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO people_uses (node, doc_id, form, source, alone, roles, turns, mentions, refs) \
+            "INSERT OR REPLACE INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
@@ -307,7 +304,7 @@ pub(crate) fn write_summary(tx: &Transaction<'_>, doc_id: &str, hash: &str, s: O
             doc_id,
             u.name.form,
             u.source,
-            u.alone,
+            u.forename,
             roles.join(","),
             u.name.turns,
             u.name.mentions,

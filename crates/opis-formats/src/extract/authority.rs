@@ -280,12 +280,13 @@ pub fn people_of(doc: &Document) -> DocPeople {
         year: doc.date.as_ref().and_then(|d| d.from.get(..4)).and_then(|y| y.parse().ok()),
         reader: doc.reader.clone(),
         names: uses.into_values().collect(),
-        forenames: None,
+        forename_forms: None,
     }
 }
 
 /// What the store keeps of a document for the authority: [`people_of`] with every name under
-/// its node (its surname key, else its source id) and the forenames of the whole document.
+/// its node (its surname key, else its source id), surnames alone marked where the whole
+/// document prints them as a forename too.
 /// A name with neither (not a name a build reads) is left out.
 pub fn summary_of(doc: &Document) -> PeopleSummary {
     let p = people_of(doc);
@@ -300,18 +301,11 @@ pub fn summary_of(doc: &Document) -> PeopleSummary {
                 None => (source.clone()?, false),
             };
             let source = source.filter(|s| *s != node);
-            Some(KeyedUse { node, source, alone, name })
+            let forename = alone && tokenize(&name.form).last().is_some_and(|t| forenames.contains(&fold(t.text)));
+            Some(KeyedUse { node, source, forename, name })
         })
         .collect();
-    PeopleSummary {
-        rules: SUMMARY_RULES,
-        doc_id: p.doc_id,
-        scope: p.scope,
-        year: p.year,
-        reader: p.reader,
-        forenames,
-        uses,
-    }
+    PeopleSummary { rules: SUMMARY_RULES, doc_id: p.doc_id, scope: p.scope, year: p.year, reader: p.reader, uses }
 }
 
 /// The node of a source id: never a surname key (those hold no `#`).
@@ -565,14 +559,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     };
     for (d, doc) in docs.iter().enumerate() {
         // Forenames printed in the document: "Karl" alone may be Karl Aiginger, not Beatrix Karl.
-        let own;
-        let forenames = match &doc.forenames {
-            Some(f) => f,
-            None => {
-                own = forenames_of(&doc.names);
-                &own
-            }
-        };
+        let mut forenames: Option<BTreeSet<String>> = None;
         for (u, nu) in doc.names.iter().enumerate() {
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
@@ -591,7 +578,11 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
                 .get(&(doc.scope.clone(), p.surname.clone()))
                 .map(|c| same_spelling(c, &ids, &spelling).into_iter().filter(near).collect::<BTreeSet<usize>>());
             let (here, there) = (here.as_ref(), there.as_ref());
-            if forenames.contains(&spelling.0) {
+            let printed = match &doc.forename_forms {
+                Some(forms) => forms.contains(&nu.form),
+                None => forenames.get_or_insert_with(|| forenames_of(&doc.names)).contains(&spelling.0),
+            };
+            if printed {
                 let cands: BTreeSet<usize> = here.or(there).cloned().unwrap_or_default();
                 if !cands.is_empty() {
                     ambiguities.push(Ambiguity {
@@ -856,7 +847,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
 /// Builds the authority one part at a time, as [`build`] would build it whole: a part is the
 /// names under a group of nodes (see [`PeopleSummary`]) that source ids tie together
 /// (`ties`: node, source node), with the authority records of those nodes. `names_of` reads a
-/// part's names (documents by id, names by form, each document with its `forenames`);
+/// part's names (documents by id, names by form, each document with its `forename_forms`);
 /// `write` takes each part's persons, links and ambiguities. Parts the editor's merges reach
 /// are built together at the end, with the records that meet no name. Memory stays with the
 /// largest part, not the collection.
@@ -1190,7 +1181,7 @@ mod tests {
             year: Some(1956),
             reader: "record".into(),
             names: names.iter().map(|n| NameUse { form: (*n).into(), mentions: 1, ..Default::default() }).collect(),
-            forenames: None,
+            forename_forms: None,
         };
         let docs = [
             doc("d1", &["Andrei Gromyko", "Anatoly Gromyko", "A. Gromyko", "Gromyko"]),

@@ -241,17 +241,21 @@ fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &O
             Ok(summaries
                 .iter()
                 .filter_map(|s| {
-                    let mut names: Vec<_> =
-                        s.uses.iter().filter(|u| part.contains(&u.node)).map(|u| (u.name.clone(), u.alone)).collect();
+                    let mut names: Vec<_> = s
+                        .uses
+                        .iter()
+                        .filter(|u| part.contains(&u.node))
+                        .map(|u| (u.name.clone(), u.forename))
+                        .collect();
                     names.sort_by(|a, b| a.0.form.cmp(&b.0.form));
-                    let alone = names.iter().any(|n| n.1);
+                    let forename_forms = names.iter().filter(|n| n.1).map(|n| n.0.form.clone()).collect();
                     (!names.is_empty()).then(|| DocPeople {
                         doc_id: s.doc_id.clone(),
                         scope: s.scope.clone(),
                         year: s.year,
                         reader: s.reader.clone(),
                         names: names.into_iter().map(|n| n.0).collect(),
-                        forenames: Some(if alone { s.forenames.clone() } else { BTreeSet::new() }),
+                        forename_forms: Some(forename_forms),
                     })
                 })
                 .collect())
