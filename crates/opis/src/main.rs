@@ -526,9 +526,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::People { ambiguous, show, json, rebuild } => {
+            let _lock = rebuild.then(|| lock::WriterLock::acquire(&data, "people --rebuild")).transpose()?;
             let mut store = open_store(&data)?;
             if rebuild {
-                let _lock = lock::WriterLock::acquire(&data, "people --rebuild")?;
                 report_people(people::rebuild(&data, &mut store, true)?);
                 if !ambiguous && show.is_none() && !json {
                     return Ok(());
