@@ -5,6 +5,8 @@
 //! attendance lists, persons named, source ids) and from authority records (`pocom`), then
 //! changed by the editor's overrides; stored by `opis-store`. Every fact says who asserts it.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 /// The whole authority, as one build produces it.
@@ -116,4 +118,61 @@ pub struct PersonRecord {
     pub death: Option<String>,
     #[serde(default)]
     pub roles: Vec<PersonRole>,
+}
+
+/// What the authority needs of one document (`opis_formats::extract::authority::people_of`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocPeople {
+    pub doc_id: String,
+    /// Where surnames alone are resolved: the collection, a ParlaMint corpus, else the reader.
+    pub scope: String,
+    pub year: Option<i32>,
+    /// The reader that produced the document ("frus", "parlamint", …): pocom, an authority of
+    /// US officials, is matched only against the Office of the Historian's documents.
+    #[serde(default)]
+    pub reader: String,
+    pub names: Vec<NameUse>,
+    /// When `names` holds only some of the document's names (a build by parts, see
+    /// [`PeopleSummary`]): those of its forms that are a surname alone the whole document also
+    /// prints as a forename ("Karl" beside "Karl Aiginger"). `None`: read from `names`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forename_forms: Option<BTreeSet<String>>,
+}
+
+/// One name as a document uses it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameUse {
+    /// Cleaned of titles and parentheses.
+    pub form: String,
+    pub roles: BTreeSet<String>,
+    pub turns: u32,
+    pub mentions: u32,
+    pub refs: Vec<String>,
+}
+
+/// What the store keeps of a document for the authority, so that a rebuild never reads whole
+/// documents: its [`DocPeople`] with each name under its *node* (the surname key, else the
+/// source id), and the source id that ties a node to others. Names of nodes that no source id
+/// ties together never affect each other, so the authority is built one group of tied nodes
+/// at a time, each group's names read from the store by node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleSummary {
+    /// The version of the rules that made it: a summary made by other rules is made again.
+    pub rules: u32,
+    pub doc_id: String,
+    pub scope: String,
+    pub year: Option<i32>,
+    pub reader: String,
+    pub uses: Vec<KeyedUse>,
+}
+
+/// A name of a [`PeopleSummary`] with its node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyedUse {
+    pub node: String,
+    /// The source id ("scope#ref") of a name that also has a surname key: it ties the two.
+    pub source: Option<String>,
+    /// A surname alone that the document also prints as a forename.
+    pub forename: bool,
+    pub name: NameUse,
 }

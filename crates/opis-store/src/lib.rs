@@ -31,6 +31,7 @@ pub mod time;
 use opis_model::Document;
 
 pub use catalog::{CollectionSummary, DocumentFilter, DocumentSummary};
+pub use people::PeopleWriter;
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the store.
@@ -153,6 +154,9 @@ pub struct PreparedDocument {
     /// The model JSON, LZ4-compressed (block format, size prepended), as the store keeps it.
     stored: Vec<u8>,
     hash: String,
+    /// What the people authority needs of it, stored beside it when the store keeps the
+    /// document as handed in (no correction re-applied).
+    people: Option<opis_model::people::PeopleSummary>,
 }
 
 impl PreparedDocument {
@@ -160,7 +164,18 @@ impl PreparedDocument {
         let json = serde_json::to_vec(&document).expect("a Document always serializes");
         let hash = hash_json(&json);
         let stored = lz4_flex::block::compress_prepend_size(&json);
-        PreparedDocument { document, stored, hash }
+        PreparedDocument { document, stored, hash, people: None }
+    }
+
+    /// With the document's people summary (`opis_formats::extract::authority::summary_of`),
+    /// made on the preparing thread and stored in the document's transaction.
+    pub fn with_people(mut self, people: opis_model::people::PeopleSummary) -> PreparedDocument {
+        self.people = Some(people);
+        self
+    }
+
+    pub fn people(&self) -> Option<&opis_model::people::PeopleSummary> {
+        self.people.as_ref()
     }
 
     pub fn document(&self) -> &Document {

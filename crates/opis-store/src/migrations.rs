@@ -195,6 +195,35 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO people_generation (one, generation) VALUES (1, 0);
     "#,
+    // 6: what the people authority needs of each document (written with the document, made
+    // again when its content hash or the summary rules differ), one row per name under its
+    // node, so that a rebuild reads names a group of nodes at a time and never whole
+    // documents; and the fingerprint of the inputs of the authority last built.
+    r#"
+    CREATE TABLE people_docs (
+        doc_id       TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        rules        INTEGER NOT NULL,
+        scope        TEXT NOT NULL,
+        year         INTEGER,
+        reader       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE people_uses (
+        node     TEXT NOT NULL,
+        doc_id   TEXT NOT NULL,
+        form     TEXT NOT NULL,
+        source   TEXT,
+        forename INTEGER NOT NULL,
+        roles    TEXT NOT NULL,
+        turns    INTEGER NOT NULL,
+        mentions INTEGER NOT NULL,
+        refs     TEXT NOT NULL,
+        PRIMARY KEY (node, doc_id, form)
+    ) WITHOUT ROWID;
+    CREATE INDEX people_uses_doc ON people_uses (doc_id);
+    CREATE INDEX people_uses_source ON people_uses (source, node) WHERE source IS NOT NULL;
+    ALTER TABLE people_generation ADD COLUMN inputs TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

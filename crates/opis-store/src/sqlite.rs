@@ -131,6 +131,9 @@ impl SqliteStore {
             ))?
             .query_row([&doc.id], |r| r.get(0))?;
         Self::write_facts(tx, doc)?;
+        // A summary describes exactly what is stored: none when a correction changed it (the
+        // next rebuild makes it from the stored document).
+        crate::people::write_summary(tx, &doc.id, hash, prepared.people().filter(|_| !reread))?;
         tx.prepare_cached("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)")?
             .execute(params![doc.id, version, now])?;
         Ok((outcome, Some(tx.last_insert_rowid()), reread || access_until != crate::access::PUBLIC))

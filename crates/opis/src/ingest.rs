@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use opis_formats::extract::authority::summary_of;
 use opis_formats::{FormatError, Reader, parse_file, parse_lines};
 use opis_index::Index;
 use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
@@ -339,7 +340,8 @@ fn parse_job(job: &Job, collection: Option<&str>) -> Parsed {
                     if let Some(c) = collection {
                         doc.collection = Some(c.to_owned());
                     }
-                    PreparedDocument::new(doc)
+                    let people = summary_of(&doc);
+                    PreparedDocument::new(doc).with_people(people)
                 })
                 .collect();
             Parsed::Documents { path: job.path.clone(), size: job.size, documents }

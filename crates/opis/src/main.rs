@@ -133,6 +133,10 @@ enum Command {
         show: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Rebuild the authority from the store and the overrides first (what every ingest
+        /// and reindex does), taking the writer lock.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Copy the store (SQLite online backup, safe while `opis serve` runs) and the index into
     /// a new folder, with a manifest of every document's content hash.
@@ -388,7 +392,7 @@ fn ingest_command(
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
     let wrote = summary.new + summary.changed + summary.person_records > 0;
     if wrote || data.join(people::OVERRIDES_FILE).exists() {
-        report_people(&people::rebuild(data, &mut store)?);
+        report_people(people::rebuild(data, &mut store, false)?);
     }
     if !summary.failed.is_empty() {
         anyhow::bail!("{} file(s) failed; everything else was stored", summary.failed.len());
@@ -396,11 +400,21 @@ fn ingest_command(
     Ok(())
 }
 
-fn report_people(r: &people::RebuildSummary) {
-    eprintln!(
-        "people: {} person(s), {} name(s) in documents linked, {} ambiguous ({:.2} s)",
-        r.persons, r.links, r.ambiguities, r.seconds
-    );
+fn report_people(r: Option<people::RebuildSummary>) {
+    match r {
+        Some(r) => eprintln!(
+            "people: {} person(s), {} name(s) in documents linked, {} ambiguous ({:.2} s{})",
+            r.persons,
+            r.links,
+            r.ambiguities,
+            r.seconds,
+            match r.summarized {
+                0 => String::new(),
+                n => format!("; {n} document(s) summarized"),
+            }
+        ),
+        None => eprintln!("people: unchanged (same documents, records and overrides)"),
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -508,11 +522,18 @@ fn run(cli: Cli) -> Result<()> {
             index.rebuild(&store).context("rebuilding the search index")?;
             eprintln!("reindexed {} document(s)", index.ids_and_versions()?.len());
             let mut store = store;
-            report_people(&people::rebuild(&data, &mut store)?);
+            report_people(people::rebuild(&data, &mut store, true)?);
             Ok(())
         }
-        Command::People { ambiguous, show, json } => {
-            let store = open_store(&data)?;
+        Command::People { ambiguous, show, json, rebuild } => {
+            let _lock = rebuild.then(|| lock::WriterLock::acquire(&data, "people --rebuild")).transpose()?;
+            let mut store = open_store(&data)?;
+            if rebuild {
+                report_people(people::rebuild(&data, &mut store, true)?);
+                if !ambiguous && show.is_none() && !json {
+                    return Ok(());
+                }
+            }
             people::command(&store, ambiguous, show.as_deref(), json)
         }
         Command::Check => {

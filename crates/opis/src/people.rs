@@ -1,11 +1,11 @@
-//! The people authority from the command line: rebuilt from the store (documents and
-//! authority records) and the editor's overrides file `DATA/people.csv` after every ingest
+//! The people authority from the command line: rebuilt from the store (the documents' people
+//! summaries and authority records) and the editor's overrides file `DATA/people.csv` after every ingest
 //! and reindex; `opis people [--ambiguous] [--show ID] [--json]` prints it.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use opis_formats::extract::authority::{Overrides, build, people_of};
+use opis_formats::extract::authority::{Overrides, SUMMARY_RULES, build_by_parts, summary_of};
 use opis_formats::pocom::{PocomRecord, join};
 use opis_store::{SqliteStore, Store};
 
@@ -17,38 +17,98 @@ pub struct RebuildSummary {
     pub persons: usize,
     pub links: usize,
     pub ambiguities: usize,
+    /// Documents whose people summary was made (stored without one).
+    pub summarized: usize,
     pub seconds: f64,
 }
 
-/// Builds the authority from everything stored plus the overrides, and stores it.
-pub fn rebuild(data: &Path, store: &mut SqliteStore) -> Result<RebuildSummary> {
+/// Builds the authority from the documents' people summaries, the stored authority records
+/// and the overrides, and stores it; `None` when its inputs (documents, records, overrides,
+/// rules) are those of the authority stored, unless `force`.
+///
+/// Whole documents are read only for those stored without a summary (a correction applied at
+/// write time, a store older than the summaries); the authority is then built part by part
+/// (`build_by_parts`: the names of a group of tied nodes at a time, read from the store) and
+/// written part by part in one transaction, so memory stays with the largest part.
+pub fn rebuild(data: &Path, store: &mut SqliteStore, force: bool) -> Result<Option<RebuildSummary>> {
     let started = std::time::Instant::now();
+    // The writer's page cache: a rebuild reads every name and writes every link.
+    store.set_cache_mib(crate::ingest::WRITER_CACHE_MIB)?;
     let overrides_path = data.join(OVERRIDES_FILE);
-    let overrides = match std::fs::read_to_string(&overrides_path) {
-        Ok(text) => Overrides::from_csv(&overrides_path.display().to_string(), &text)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Overrides::default(),
+    let overrides_text = match std::fs::read_to_string(&overrides_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", overrides_path.display())),
     };
-    let records: Vec<PocomRecord> = store
-        .person_records()?
+    let overrides = match &overrides_text {
+        Some(text) => Overrides::from_csv(&overrides_path.display().to_string(), text)?,
+        None => Overrides::default(),
+    };
+    let record_json = store.person_records()?;
+    let inputs = fingerprint(store.last_change()?, &record_json, overrides_text.as_deref());
+    if !force && store.people_inputs()?.as_deref() == Some(inputs.as_str()) {
+        return Ok(None);
+    }
+    let records: Vec<PocomRecord> = record_json
         .iter()
         .map(|json| serde_json::from_str(json))
         .collect::<Result<_, _>>()
         .context("reading the stored authority records")?;
-    let mut docs = Vec::new();
-    store.for_each_document(&mut |d| {
-        docs.push(people_of(&d.document));
-        Ok(())
-    })?;
-    docs.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
-    let authority = build(&docs, &join(&records), &overrides);
-    store.replace_people(&authority).context("storing the people authority")?;
-    Ok(RebuildSummary {
-        persons: authority.persons.len(),
-        links: authority.links.len(),
-        ambiguities: authority.ambiguities.len(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    drop(record_json);
+    let records = join(&records);
+
+    // Summaries of the documents stored without one (or made by other rules).
+    let stale = store.stale_people_summaries(SUMMARY_RULES)?;
+    for ids in stale.chunks(256) {
+        let mut batch = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(d) = store.document(id)? {
+                batch.push((d.content_hash, summary_of(&d.document)));
+            }
+        }
+        store.put_people_summaries(&batch).context("storing the people summaries")?;
+    }
+    let summarized = stale.len();
+    drop(stale);
+
+    let nodes = store.people_nodes()?;
+    let ties = store.people_ties()?;
+    let mut summary = RebuildSummary { persons: 0, links: 0, ambiguities: 0, summarized, seconds: 0.0 };
+    let mut writer = store.begin_people()?;
+    build_by_parts::<anyhow::Error>(
+        &nodes,
+        &ties,
+        &records,
+        &overrides,
+        |part| Ok(store.people_of_nodes(part)?),
+        |a| {
+            summary.persons += a.persons.len();
+            summary.links += a.links.len();
+            summary.ambiguities += a.ambiguities.len();
+            writer.write(a).context("storing the people authority")
+        },
+    )?;
+    writer.finish(Some(&inputs)).context("storing the people authority")?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(Some(summary))
+}
+
+/// What the authority is built from, in a line: the change log's last seq (every document
+/// written moves it), the authority records, the overrides, the summary rules and this build.
+fn fingerprint(last_change: i64, records: &[String], overrides: Option<&str>) -> String {
+    use std::hash::{Hash, Hasher};
+    let hash = |v: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        v(&mut h);
+        h.finish()
+    };
+    format!(
+        "opis {} rules {SUMMARY_RULES} changes {last_change} records {}:{:016x} overrides {:016x}",
+        env!("CARGO_PKG_VERSION"),
+        records.len(),
+        hash(&|h| records.hash(h)),
+        hash(&|h| overrides.hash(h)),
+    )
 }
 
 /// `opis people`.

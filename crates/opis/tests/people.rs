@@ -105,3 +105,60 @@ fn pocom_records_are_stored_at_ingest_and_link_frus_mentions() {
     assert!(ids.contains(&"frus1955-57v25-d162") && ids.contains(&"frus1955-57v25-d163"), "{ids:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What a data folder's authority says: every person (with documents, turns, variants and
+/// their sources) and every ambiguity.
+fn authority(data: &Path) -> (String, String) {
+    let people = opis(data, &["people", "--json"]);
+    let ambiguous = opis(data, &["people", "--ambiguous", "--json"]);
+    (String::from_utf8_lossy(&people.stdout).into_owned(), String::from_utf8_lossy(&ambiguous.stdout).into_owned())
+}
+
+#[test]
+fn rebuilds_follow_changed_speakers_and_skip_unchanged_input() {
+    let dir = scratch("people-rebuild");
+    let (data, fresh) = (dir.join("data"), dir.join("fresh"));
+    let file = dir.join("presidium.txt");
+    let original = std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    opis(&data, &["ingest", file.to_str().unwrap()]);
+    let turns_of = |data: &Path, form: &str| -> u64 {
+        let all = people(data);
+        let p = with_form(&all, form);
+        assert_eq!(p.len(), 1, "{form}");
+        p[0]["turns"].as_u64().unwrap()
+    };
+    assert_eq!(turns_of(&data, "Khrushchev"), 6);
+    // A new version gives one of Khrushchev's turns to Mikoyan: the authority built over the
+    // stored summaries (the unchanged document's, the new version's) is the authority of
+    // the new version built in an empty folder.
+    let changed = original.replacen("Cde. Khrushchev: We are unanimous.", "Cde. Mikoyan: We are unanimous.", 1);
+    assert_ne!(changed, original);
+    std::fs::write(&file, &changed).unwrap();
+    let out = opis(&data, &["ingest", file.to_str().unwrap()]);
+    assert!(stderr_of(&out).contains("1 changed") && stderr_of(&out).contains("people: "), "{}", stderr_of(&out));
+    assert_eq!(turns_of(&data, "Khrushchev"), 5);
+    opis(&fresh, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(authority(&data), authority(&fresh));
+    // With the editor's file present every ingest checks the authority: once built for these
+    // documents and overrides, an unchanged re-ingest builds nothing.
+    std::fs::write(data.join("people.csv"), "action,person,value,script,system\nnot-person,,Kadar\n").unwrap();
+    let out = opis(&data, &["ingest", file.to_str().unwrap()]);
+    assert!(stderr_of(&out).contains("person(s)"), "{}", stderr_of(&out));
+    let out = opis(&data, &["ingest", file.to_str().unwrap()]);
+    assert!(stderr_of(&out).contains("people: unchanged"), "{}", stderr_of(&out));
+    // A correction stores a version without its summary: the next rebuild makes it from the
+    // stored document, and the corrected speaker is in the authority.
+    let before = turns_of(&data, "Suslov");
+    let patch =
+        r#"{"op":"set_speakers","turn":10,"anchor":"Agrees about the need for a Declaration","speakers":["Suslov"]}"#;
+    opis(&data, &["correct", "wilson-113647", patch, "--reason", "test"]);
+    let out = opis(&data, &["people", "--rebuild"]);
+    assert!(stderr_of(&out).contains("1 document(s) summarized"), "{}", stderr_of(&out));
+    assert_eq!(turns_of(&data, "Suslov"), before + 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,32 +37,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use opis_model::people::{Ambiguity, Authority, NameVariant, Person, PersonLink, PersonRecord};
 use opis_model::{BlockKind, Document};
 use opis_names::{fold, name_key, tokenize};
-use serde::{Deserialize, Serialize};
 
-/// What the authority needs of one document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocPeople {
-    pub doc_id: String,
-    /// Where surnames alone are resolved: the collection, a ParlaMint corpus, else the reader.
-    pub scope: String,
-    pub year: Option<i32>,
-    /// The reader that produced the document ("frus", "parlamint", …): pocom, an authority of
-    /// US officials, is matched only against the Office of the Historian's documents.
-    #[serde(default)]
-    pub reader: String,
-    pub names: Vec<NameUse>,
-}
+pub use opis_model::people::{DocPeople, KeyedUse, NameUse, PeopleSummary};
 
-/// One name as a document uses it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NameUse {
-    /// Cleaned of titles and parentheses.
-    pub form: String,
-    pub roles: BTreeSet<String>,
-    pub turns: u32,
-    pub mentions: u32,
-    pub refs: Vec<String>,
-}
+/// The version of the rules [`summary_of`] follows: stored summaries made by other rules are
+/// made again before a rebuild. Raise it whenever `people_of`, `clean_form`, the name keys or
+/// the nodes change.
+pub const SUMMARY_RULES: u32 = 1;
 
 /// How far apart (in years) a surname alone and the full name it resolves to may stand in
 /// one collection (the FRUS history documents span 1957–2002).
@@ -204,7 +185,7 @@ pub fn clean_form(form: &str) -> Option<String> {
 }
 
 /// A name read into its keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NameParts {
     surname: String,
     /// Per forename or initial: its first key letter, and its key when written out.
@@ -299,7 +280,56 @@ pub fn people_of(doc: &Document) -> DocPeople {
         year: doc.date.as_ref().and_then(|d| d.from.get(..4)).and_then(|y| y.parse().ok()),
         reader: doc.reader.clone(),
         names: uses.into_values().collect(),
+        forename_forms: None,
     }
+}
+
+/// What the store keeps of a document for the authority: [`people_of`] with every name under
+/// its node (its surname key, else its source id), surnames alone marked where the whole
+/// document prints them as a forename too.
+/// A name with neither (not a name a build reads) is left out.
+pub fn summary_of(doc: &Document) -> PeopleSummary {
+    let p = people_of(doc);
+    let forenames = forenames_of(&p.names);
+    let uses = p
+        .names
+        .into_iter()
+        .filter_map(|name| {
+            let source = name.refs.first().map(|r| source_node(&p.scope, r));
+            let (node, alone) = match NameParts::parse(&name.form) {
+                Some(parts) => (parts.surname, parts.given.is_empty()),
+                None => (source.clone()?, false),
+            };
+            let source = source.filter(|s| *s != node);
+            let forename = alone && tokenize(&name.form).last().is_some_and(|t| forenames.contains(&fold(t.text)));
+            Some(KeyedUse { node, source, forename, name })
+        })
+        .collect();
+    PeopleSummary { rules: SUMMARY_RULES, doc_id: p.doc_id, scope: p.scope, year: p.year, reader: p.reader, uses }
+}
+
+/// The node of a source id: never a surname key (those hold no `#`).
+fn source_node(scope: &str, r: &str) -> String {
+    format!("#{scope}#{r}")
+}
+
+/// The node an authority record joins: its surname key (`None`: a record without a name,
+/// which meets no document).
+pub fn record_node(r: &PersonRecord) -> Option<String> {
+    NameParts::parse(&format!("{} {}", r.forenames.replace(',', " "), r.surname)).map(|p| p.surname)
+}
+
+/// The forenames printed in a document's names: "Karl" alone may be Karl Aiginger, not
+/// Beatrix Karl.
+fn forenames_of(names: &[NameUse]) -> BTreeSet<String> {
+    names
+        .iter()
+        .flat_map(|nu| {
+            let toks = tokenize(&nu.form);
+            let n = toks.len().saturating_sub(1);
+            toks.into_iter().take(n).filter(|t| t.text.chars().count() > 1).map(|t| fold(t.text)).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn natural_order(name: &str) -> String {
@@ -395,6 +425,15 @@ struct Identity {
 
 /// Builds the authority. Deterministic: the same input gives the same persons and ids.
 pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> Authority {
+    build_part(docs, records, overrides).0
+}
+
+/// Builds the authority of one part of the names: the names of a group of nodes no source id
+/// ties to any other (see [`PeopleSummary`]), with the records of those nodes. The part's
+/// persons are exactly those a build of everything gives for these names, unless the editor
+/// merges one of them with a person of another part: then the second value is true, and the
+/// parts the editor's merges touch are to be built together.
+pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> (Authority, bool) {
     let not_person = |form: &str| overrides.not_persons.iter().any(|n| n.eq_ignore_ascii_case(form));
     let mut ids: Vec<Identity> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -455,7 +494,8 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             .then_with(|| docs[a.1].names[a.2].form.cmp(&docs[b.1].names[b.2].form))
             .then_with(|| docs[a.1].doc_id.cmp(&docs[b.1].doc_id))
     });
-    // Clusters: (parts of the most specific member, identity).
+    // Clusters: (the distinct parts of the members, identity). A name fits a cluster when it
+    // agrees with every member; members spelled alike are kept once.
     let mut clusters: HashMap<String, Vec<(Vec<NameParts>, usize)>> = HashMap::new();
     for (parts, d, u) in full {
         let list = clusters.entry(parts.surname.clone()).or_default();
@@ -479,7 +519,9 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             }
             [c] => {
                 let i = list[*c].1;
-                list[*c].0.push(parts);
+                if !list[*c].0.contains(&parts) {
+                    list[*c].0.push(parts);
+                }
                 ids[i].uses.push((d, u, "full name, forenames agree".into()));
                 placed.insert((d, u), i);
             }
@@ -517,19 +559,7 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
     };
     for (d, doc) in docs.iter().enumerate() {
         // Forenames printed in the document: "Karl" alone may be Karl Aiginger, not Beatrix Karl.
-        let forenames: BTreeSet<String> = doc
-            .names
-            .iter()
-            .flat_map(|nu| {
-                let toks = tokenize(&nu.form);
-                let n = toks.len().saturating_sub(1);
-                toks.into_iter()
-                    .take(n)
-                    .filter(|t| t.text.chars().count() > 1)
-                    .map(|t| fold(t.text))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut forenames: Option<BTreeSet<String>> = None;
         for (u, nu) in doc.names.iter().enumerate() {
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
@@ -548,7 +578,11 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
                 .get(&(doc.scope.clone(), p.surname.clone()))
                 .map(|c| same_spelling(c, &ids, &spelling).into_iter().filter(near).collect::<BTreeSet<usize>>());
             let (here, there) = (here.as_ref(), there.as_ref());
-            if forenames.contains(&spelling.0) {
+            let printed = match &doc.forename_forms {
+                Some(forms) => forms.contains(&nu.form),
+                None => forenames.get_or_insert_with(|| forenames_of(&doc.names)).contains(&spelling.0),
+            };
+            if printed {
                 let cands: BTreeSet<usize> = here.or(there).cloned().unwrap_or_default();
                 if !cands.is_empty() {
                     ambiguities.push(Ambiguity {
@@ -657,6 +691,10 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             ids[n].uses.extend(moved.into_iter().map(|(d, u, _)| (d, u, "editor split".to_owned())));
         }
     }
+    let merged_here = !overrides.merges.is_empty() && {
+        let owners: BTreeSet<String> = group_ids(&ids, &mut parent).into_values().collect();
+        overrides.merges.iter().flatten().any(|pid| owners.contains(pid))
+    };
     for group in &overrides.merges {
         let owners = group_ids(&ids, &mut parent);
         let roots: Vec<usize> =
@@ -690,8 +728,8 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
         for &m in members {
             person_of_identity.insert(m, pid.clone());
         }
-        let mut forms: BTreeMap<String, NameVariant> = BTreeMap::new();
-        let mut person_links: BTreeMap<(String, String), PersonLink> = BTreeMap::new();
+        let mut forms = Forms::default();
+        let mut person_links: BTreeMap<(&str, &str), PersonLink> = BTreeMap::new();
         let mut sources = BTreeSet::new();
         let mut merges = Vec::new();
         let mut record = None;
@@ -702,7 +740,7 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
                 sources.insert(r.id.clone());
                 let full = format!("{} {}", r.forenames, r.surname).trim().to_owned();
                 for f in std::iter::once(full).chain(r.altnames.iter().cloned()) {
-                    variant(&mut forms, &f, &r.id);
+                    forms.add(&f, &r.id);
                 }
                 record = Some(r.clone());
             }
@@ -711,8 +749,8 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             }
             for (d, u, how) in &id.uses {
                 let (doc, nu) = (&docs[*d], &docs[*d].names[*u]);
-                variant(&mut forms, &nu.form, &doc.doc_id);
-                let l = person_links.entry((doc.doc_id.clone(), nu.form.clone())).or_insert_with(|| PersonLink {
+                forms.add(&nu.form, &doc.doc_id);
+                let l = person_links.entry((&doc.doc_id, &nu.form)).or_insert_with(|| PersonLink {
                     person: pid.clone(),
                     doc_id: doc.doc_id.clone(),
                     form: nu.form.clone(),
@@ -732,7 +770,7 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             .as_ref()
             .map(|r| format!("{} {}", r.forenames, r.surname).trim().to_owned())
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| preferred(forms.keys()));
+            .unwrap_or_else(|| preferred(forms.map.keys()));
         for (p, n) in &overrides.renames {
             if *p == pid {
                 name = n.clone();
@@ -741,8 +779,8 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
         }
         for (p, f, script, system) in &overrides.variants {
             if *p == pid {
-                variant(&mut forms, f, "editor");
-                if let Some(v) = forms.get_mut(f) {
+                forms.add(f, "editor");
+                if let Some(v) = forms.map.get_mut(f) {
                     if let Some(s) = script {
                         v.script = s.clone();
                     }
@@ -757,11 +795,12 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
         // writing one name (a Cyrillic form, or surnames that meet by key but not by letter):
         // "Rostow" alone is an American name, not a German rendering of Ростов.
         let surnames: BTreeSet<String> = forms
+            .map
             .keys()
             .filter_map(|f| tokenize(f).into_iter().rfind(|t| !is_suffix(t.text)).map(|t| fold(t.text)))
             .collect();
-        let transliterated = forms.values().any(|v| v.script == "Cyrl") || surnames.len() > 1;
-        for v in forms.values_mut() {
+        let transliterated = forms.map.values().any(|v| v.script == "Cyrl") || surnames.len() > 1;
+        for v in forms.map.values_mut() {
             if !transliterated && !v.sources.iter().any(|s| s == "editor") {
                 v.system = None;
             }
@@ -779,7 +818,7 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
             documents: documents.len() as u32,
             turns: plinks.iter().map(|l| l.turns).sum(),
             mentions: plinks.iter().map(|l| l.mentions).sum(),
-            variants: forms.into_values().collect(),
+            variants: forms.map.into_values().collect(),
         });
         links.extend(plinks);
     }
@@ -802,7 +841,128 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
     links.sort_by(|a, b| {
         a.person.cmp(&b.person).then_with(|| a.doc_id.cmp(&b.doc_id)).then_with(|| a.form.cmp(&b.form))
     });
-    Authority { persons, links, ambiguities }
+    (Authority { persons, links, ambiguities }, merged_here)
+}
+
+/// Builds the authority one part at a time, as [`build`] would build it whole: a part is the
+/// names under a group of nodes (see [`PeopleSummary`]) that source ids tie together
+/// (`ties`: node, source node), with the authority records of those nodes. `names_of` reads a
+/// part's names (documents by id, names by form, each document with its `forename_forms`);
+/// `write` takes each part's persons, links and ambiguities. Parts the editor's merges reach
+/// are built together at the end, with the records that meet no name. Memory stays with the
+/// largest part, not the collection.
+pub fn build_by_parts<E>(
+    nodes: &[String],
+    ties: &[(String, String)],
+    records: &[PersonRecord],
+    overrides: &Overrides,
+    mut names_of: impl FnMut(&[String]) -> Result<Vec<DocPeople>, E>,
+    mut write: impl FnMut(&Authority) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut records_at: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut merged_records = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match record_node(r) {
+            Some(node) => records_at.entry(node).or_default().push(i),
+            None => merged_records.push(i),
+        }
+    }
+    let mut parts = Parts::default();
+    for n in nodes.iter().chain(records_at.keys()) {
+        parts.node(n);
+    }
+    for (a, b) in ties {
+        parts.tie(a, b);
+    }
+    let mut merged_docs: BTreeMap<String, DocPeople> = BTreeMap::new();
+    for part in parts.groups() {
+        let docs = names_of(&part)?;
+        let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
+        at.sort_unstable();
+        let part_records: Vec<PersonRecord> = at.iter().map(|&i| records[i].clone()).collect();
+        let (authority, merged) = build_part(&docs, &part_records, overrides);
+        if !merged {
+            write(&authority)?;
+            continue;
+        }
+        for d in docs {
+            match merged_docs.get_mut(&d.doc_id) {
+                Some(m) => m.names.extend(d.names),
+                None => {
+                    merged_docs.insert(d.doc_id.clone(), d);
+                }
+            }
+        }
+        merged_records.extend(at);
+    }
+    if merged_docs.is_empty() && merged_records.is_empty() {
+        return Ok(());
+    }
+    let docs: Vec<DocPeople> = merged_docs
+        .into_values()
+        .map(|mut d| {
+            d.names.sort_by(|a, b| a.form.cmp(&b.form));
+            d
+        })
+        .collect();
+    merged_records.sort_unstable();
+    let part_records: Vec<PersonRecord> = merged_records.iter().map(|&i| records[i].clone()).collect();
+    write(&build(&docs, &part_records, overrides))
+}
+
+/// Nodes grouped by the source ids that tie them (union–find).
+#[derive(Default)]
+struct Parts {
+    index: HashMap<String, usize>,
+    names: Vec<String>,
+    parent: Vec<usize>,
+}
+
+impl Parts {
+    fn node(&mut self, n: &str) -> usize {
+        if let Some(&i) = self.index.get(n) {
+            return i;
+        }
+        let i = self.names.len();
+        self.index.insert(n.to_owned(), i);
+        self.names.push(n.to_owned());
+        self.parent.push(i);
+        i
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn tie(&mut self, a: &str, b: &str) {
+        let (a, b) = (self.node(a), self.node(b));
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+
+    /// The groups, each its nodes in order, ordered by their first node.
+    fn groups(mut self) -> Vec<Vec<String>> {
+        let mut by_root: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for i in 0..self.names.len() {
+            let r = self.root(i);
+            by_root.entry(r).or_default().push(std::mem::take(&mut self.names[i]));
+        }
+        let mut groups: Vec<Vec<String>> = by_root
+            .into_values()
+            .map(|mut g| {
+                g.sort();
+                g
+            })
+            .collect();
+        groups.sort();
+        groups
+    }
 }
 
 /// The person id of every group, by its root: the id of its representative (lowest rank,
@@ -881,15 +1041,35 @@ fn alive_in(r: &PersonRecord, year: i32) -> bool {
     y(&r.birth).is_none_or(|b| year >= b + 15) && y(&r.death).is_none_or(|d| year <= d)
 }
 
-fn variant(forms: &mut BTreeMap<String, NameVariant>, form: &str, source: &str) {
-    let v = forms.entry(form.to_owned()).or_insert_with(|| NameVariant {
-        form: form.to_owned(),
-        script: script_of(form).to_owned(),
-        system: romanization_of(form).map(str::to_owned),
-        sources: vec![],
-    });
-    if !v.sources.iter().any(|s| s == source) {
-        v.sources.push(source.to_owned());
+/// A person's variants by form, each with the sources it was met in (in the order met).
+#[derive(Default)]
+struct Forms {
+    map: BTreeMap<String, NameVariant>,
+    /// Hashes of the (form, source) pairs added: a pair whose hash is new is new, so the
+    /// sources of a form met in many documents are not searched for each.
+    seen: std::collections::HashSet<u64>,
+}
+
+impl Forms {
+    fn add(&mut self, form: &str, source: &str) {
+        let v = match self.map.get_mut(form) {
+            Some(v) => v,
+            None => self.map.entry(form.to_owned()).or_insert_with(|| NameVariant {
+                form: form.to_owned(),
+                script: script_of(form).to_owned(),
+                system: romanization_of(form).map(str::to_owned),
+                sources: vec![],
+            }),
+        };
+        let pair = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (form, source).hash(&mut h);
+            h.finish()
+        };
+        if self.seen.insert(pair) || !v.sources.iter().any(|s| s == source) {
+            v.sources.push(source.to_owned());
+        }
     }
 }
 
@@ -1001,6 +1181,7 @@ mod tests {
             year: Some(1956),
             reader: "record".into(),
             names: names.iter().map(|n| NameUse { form: (*n).into(), mentions: 1, ..Default::default() }).collect(),
+            forename_forms: None,
         };
         let docs = [
             doc("d1", &["Andrei Gromyko", "Anatoly Gromyko", "A. Gromyko", "Gromyko"]),

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use opis_formats::extract::authority::{DocPeople, Overrides, build, people_of};
+use opis_formats::extract::authority::{
+    DocPeople, Overrides, PeopleSummary, build, build_by_parts, people_of, summary_of,
+};
 use opis_formats::pocom::{join, read_pocom};
 use opis_model::people::{Authority, PersonRecord};
 use regex::Regex;
@@ -163,4 +165,138 @@ fn frus_corresp_resolves_to_pocom_where_names_and_dates_agree() {
     let k = person_of(&a, "frus1955-57v25-d162", "Khrushchev");
     assert_eq!(k.len(), 1);
     assert!(!k[0].starts_with("pocom-"), "{k:?}");
+}
+
+/// The documents of `../shared` that carry people: the seed, every ParlaMint sitting (source
+/// ids), FRUS (persName corresp, pocom) and the Wilson Center exports.
+fn shared_documents() -> Vec<opis_model::Document> {
+    let mut files = vec![seed_path()];
+    for dir in ["corpora/parlamint", "corpora/frus/frus-history-documents"] {
+        xml_files(&shared().join(dir), &mut files);
+    }
+    files.push(shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml"));
+    files.push(shared().join("corpora/wilson-center/wilson_archive_db-export.jsonl"));
+    files.push(shared().join("corpora/wilson-center/wilson_archive_kohl-rows.csv"));
+    let mut docs: BTreeMap<String, opis_model::Document> = BTreeMap::new();
+    for f in files {
+        if let Ok(parsed) = opis_formats::parse_file(&f, None) {
+            for d in parsed.documents {
+                docs.entry(d.id.clone()).or_insert(d);
+            }
+        }
+    }
+    // One source id under two surnames (a name changed by marriage): the id ties two surname
+    // keys into one part, and "Müller" alone in a third document resolves through it.
+    let doc = |id: &str, names: &[(&str, &str)]| opis_model::Document {
+        id: id.into(),
+        collection: Some("ParlaMint-XX".into()),
+        reader: "parlamint".into(),
+        persons: names
+            .iter()
+            .map(|(n, r)| opis_model::PersonMention {
+                name: (*n).into(),
+                mentions: 1,
+                refs: if r.is_empty() { vec![] } else { vec![(*r).into()] },
+                variants: vec![],
+            })
+            .collect(),
+        ..Default::default()
+    };
+    for d in [
+        doc("zz-1", &[("Maria Schmidt", "MariaX"), ("Karl Müller", "")]),
+        doc("zz-2", &[("Maria Müller", "MariaX"), ("Peter Schmidt", "")]),
+        doc("zz-3", &[("Müller", ""), ("Schmidt", "")]),
+    ] {
+        docs.insert(d.id.clone(), d);
+    }
+    docs.into_values().collect()
+}
+
+fn sorted(mut a: Authority) -> Authority {
+    a.persons.sort_by(|x, y| x.id.cmp(&y.id));
+    a.links.sort_by(|x, y| (&x.person, &x.doc_id, &x.form).cmp(&(&y.person, &y.doc_id, &y.form)));
+    a.ambiguities.sort_by(|x, y| (&x.doc_id, &x.form).cmp(&(&y.doc_id, &y.form)));
+    a
+}
+
+/// What the store does for a rebuild, in memory: the names of a part from the summaries.
+fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &Overrides) -> Authority {
+    let nodes: BTreeSet<String> = summaries.iter().flat_map(|s| s.uses.iter().map(|u| u.node.clone())).collect();
+    let ties: BTreeSet<(String, String)> = summaries
+        .iter()
+        .flat_map(|s| s.uses.iter().filter_map(|u| Some((u.node.clone(), u.source.clone()?))))
+        .collect();
+    let nodes: Vec<String> = nodes.into_iter().collect();
+    let ties: Vec<(String, String)> = ties.into_iter().collect();
+    let mut out = Authority::default();
+    let mut parts = 0;
+    build_by_parts::<()>(
+        &nodes,
+        &ties,
+        records,
+        overrides,
+        |part| {
+            parts += 1;
+            let part: BTreeSet<&String> = part.iter().collect();
+            Ok(summaries
+                .iter()
+                .filter_map(|s| {
+                    let mut names: Vec<_> = s
+                        .uses
+                        .iter()
+                        .filter(|u| part.contains(&u.node))
+                        .map(|u| (u.name.clone(), u.forename))
+                        .collect();
+                    names.sort_by(|a, b| a.0.form.cmp(&b.0.form));
+                    let forename_forms = names.iter().filter(|n| n.1).map(|n| n.0.form.clone()).collect();
+                    (!names.is_empty()).then(|| DocPeople {
+                        doc_id: s.doc_id.clone(),
+                        scope: s.scope.clone(),
+                        year: s.year,
+                        reader: s.reader.clone(),
+                        names: names.into_iter().map(|n| n.0).collect(),
+                        forename_forms: Some(forename_forms),
+                    })
+                })
+                .collect())
+        },
+        |a| {
+            out.persons.extend(a.persons.iter().cloned());
+            out.links.extend(a.links.iter().cloned());
+            out.ambiguities.extend(a.ambiguities.iter().cloned());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(parts > 100, "{parts} parts");
+    sorted(out)
+}
+
+#[test]
+fn built_part_by_part_the_authority_is_the_whole_build() {
+    let docs = shared_documents();
+    assert!(docs.len() > 100, "{} documents", docs.len());
+    let whole: Vec<DocPeople> = docs.iter().map(people_of).collect();
+    let summaries: Vec<PeopleSummary> = docs.iter().map(summary_of).collect();
+    let records = pocom_records();
+    // Source ids tie surname keys together: some parts hold more than one node.
+    assert!(summaries.iter().flat_map(|s| &s.uses).any(|u| u.source.is_some()));
+    let none = Overrides::default();
+    let a = sorted(build(&whole, &records, &none));
+    assert!(a.links.len() > 1000 && !a.ambiguities.is_empty(), "{} links", a.links.len());
+    assert_eq!(by_parts(&summaries, &records, &none), a);
+    // The editor's changes, one merge reaching across parts (Khrushchev and Wailes).
+    let id_of = |form: &str| a.links.iter().find(|l| l.form == form).map(|l| l.person.clone()).unwrap();
+    let (k, w, m) = (id_of("Khrushchev"), id_of("Wailes"), id_of("V. N. Malin"));
+    let overrides = Overrides::from_csv(
+        "people.csv",
+        &format!(
+            "action,person,value,script,system\nmerge,{k},{w}\nsplit,{k},Khrushchev\nrename,{m},Vladimir Malin\n\
+             variant,{k},Хрущёв,Cyrl,\nnot-person,,Kadar\n"
+        ),
+    )
+    .unwrap();
+    let edited = sorted(build(&whole, &records, &overrides));
+    assert_ne!(edited, a);
+    assert_eq!(by_parts(&summaries, &records, &overrides), edited);
 }
