@@ -50,7 +50,7 @@ const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// [`PIECE_BYTES`] (whole lines), each parsed as a job of its own.
 const SPLIT_BYTES: u64 = 32 * 1024 * 1024;
 /// Bytes of a piece of a large JSON Lines file.
-const PIECE_BYTES: u64 = 8 * 1024 * 1024;
+const PIECE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// `OPIS_SPLIT_BYTES` and `OPIS_PIECE_BYTES` override the two above (the tests read small real
 /// files in many pieces).
