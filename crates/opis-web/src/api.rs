@@ -158,6 +158,15 @@ fn bad(message: impl Into<String>) -> Failure {
     Failure(WebError::BadParameter(message.into()))
 }
 
+/// A `limit` parameter: `default` when absent, else between 1 and `max`.
+fn limit_within(limit: Option<usize>, default: usize, max: usize) -> Result<usize, Failure> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(bad(format!("limit must be between 1 and {max}")));
+    }
+    Ok(limit)
+}
+
 /// `YYYY-MM-DD`, checked as a calendar day.
 fn day(name: &str, value: &Option<String>) -> Result<Option<String>, Failure> {
     let Some(v) = value else { return Ok(None) };
@@ -214,10 +223,7 @@ async fn list_documents(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<DocumentPage> {
     let Query(p) = params?;
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(bad(format!("limit must be between 1 and {MAX_PAGE}")));
-    }
+    let limit = limit_within(p.limit, 50, MAX_PAGE)?;
     let filter = DocumentFilter {
         collection: p.collection,
         kind: p.kind,
@@ -440,10 +446,7 @@ async fn list_people(
     params: Result<Query<PeopleParams>, QueryRejection>,
 ) -> ApiResult<Vec<PersonSummary>> {
     let Query(p) = params?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=MAX_PEOPLE).contains(&limit) {
-        return Err(bad(format!("limit must be between 1 and {MAX_PEOPLE}")));
-    }
+    let limit = limit_within(p.limit, 100, MAX_PEOPLE)?;
     let facets = blocking(&state, facet_counts).await?;
     let contains = p.contains.map(|c| c.to_lowercase());
     let mut people: std::collections::BTreeMap<String, PersonSummary> = Default::default();
@@ -565,10 +568,7 @@ async fn list_persons(
     params: Result<Query<PersonsParams>, QueryRejection>,
 ) -> ApiResult<PersonsPage> {
     let Query(p) = params?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=MAX_PEOPLE).contains(&limit) {
-        return Err(bad(format!("limit must be between 1 and {MAX_PEOPLE}")));
-    }
+    let limit = limit_within(p.limit, 100, MAX_PEOPLE)?;
     let offset = p.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
         return Err(bad(format!("offset must be at most {MAX_OFFSET}")));

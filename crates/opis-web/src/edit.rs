@@ -24,11 +24,18 @@ use crate::auth::{self, serde_urlencoded_form};
 use crate::layout::doc_url;
 use crate::{AppState, Shared, WebError, blocking};
 
-/// The hidden fields every form of a turn carries: the token, the operation and the turn.
-fn turn_fields(csrf: &str, op: &str, n: u32, block: &Block) -> Markup {
+/// The hidden fields every correction form carries: the token and the operation.
+fn op_fields(csrf: &str, op: &str) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(csrf);
         input type="hidden" name="op" value=(op);
+    }
+}
+
+/// The hidden fields every form of a turn carries: the token, the operation and the turn.
+fn turn_fields(csrf: &str, op: &str, n: u32, block: &Block) -> Markup {
+    html! {
+        (op_fields(csrf, op))
         input type="hidden" name="turn" value=(n);
         input type="hidden" name="anchor" value=(anchor_of(&block.text));
     }
@@ -101,8 +108,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
             summary { "Correct this document" }
             form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
                 legend { "A metadata field" }
-                input type="hidden" name="csrf" value=(viewer.csrf());
-                input type="hidden" name="op" value="set_field";
+                (op_fields(&viewer.csrf(), "set_field"))
                 p {
                     label for="field-name" { "Field" } " "
                     select #field-name name="field" {
@@ -117,8 +123,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
             @if !doc.sections.is_empty() {
                 form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
                     legend { "A section's heading" }
-                    input type="hidden" name="csrf" value=(viewer.csrf());
-                    input type="hidden" name="op" value="set_heading";
+                    (op_fields(&viewer.csrf(), "set_heading"))
                     p {
                         label for="heading-section" { "Section" } " "
                         select #heading-section name="section" {
@@ -142,8 +147,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
                     code { r#"{"op":"attach_mention","name":"…","person":"…"}"# } ", "
                     code { r#"{"op":"resolve_diagnostic","code":"…","line":null}"# } "."
                 }
-                input type="hidden" name="csrf" value=(viewer.csrf());
-                input type="hidden" name="op" value="json";
+                (op_fields(&viewer.csrf(), "json"))
                 p { label for="patch-json" { "Patch" } " " textarea #patch-json name="patch" rows="3" cols="60" required {} }
                 (reason_and_submit("patch-reason", "Save the correction"))
             } }
