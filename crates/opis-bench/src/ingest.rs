@@ -273,7 +273,7 @@ pub fn read_batches_with<T: Send>(
 fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
     let mut store = SqliteStore::open(dir).context("opening the opis store")?;
     // As `opis ingest` does.
-    store.set_cache_mib(64)?;
+    store.tune_for_bulk_writes(64)?;
     let mut index = Index::open(dir).context("opening the opis index")?;
     let provenance = Provenance { source_path: input.display().to_string() };
     let (mut write_s, mut index_s, mut indexed, mut uncommitted) = (0.0, 0.0, 0, 0);

@@ -40,15 +40,13 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path })
     }
 
-    /// Gives this connection a page cache of `mib` MiB (SQLite's default is 2 MiB). A writer
-    /// of large batches wants one (a batch touches the index pages of five tables, and a small
-    /// cache re-reads them and spills them mid-batch); the server's many read connections do
-    /// not, each would hold its own.
-    ///
-    /// The same writer checkpoints the WAL every [`WRITER_CHECKPOINT_PAGES`] pages instead of
-    /// SQLite's 1,000: a checkpoint copies each changed page once and syncs, so fewer of them
-    /// copy the B-tree pages a bulk write touches again and again fewer times.
-    pub fn set_cache_mib(&self, mib: u32) -> Result<()> {
+    /// Tunes this connection for bulk writes (ingest, reindex, the people rebuild): a page
+    /// cache of `mib` MiB instead of SQLite's 2 MiB (a batch touches the index pages of several
+    /// tables; a small cache re-reads and spills them mid-batch), and a WAL checkpoint every
+    /// [`WRITER_CHECKPOINT_PAGES`] pages instead of every 1,000 (a checkpoint copies each
+    /// changed page once and syncs, so fewer of them copy the pages a bulk write touches again
+    /// and again fewer times). The server's many read connections keep the defaults.
+    pub fn tune_for_bulk_writes(&self, mib: u32) -> Result<()> {
         self.conn.pragma_update(None, "cache_size", -(i64::from(mib) * 1024))?;
         self.conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         Ok(())

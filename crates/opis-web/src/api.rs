@@ -616,12 +616,7 @@ async fn get_authority_person(
             let missing = || WebError::NotFound(format!("person {id:?}"));
             let person = store.person(&id)?.ok_or_else(missing)?;
             let person = crate::authority::for_viewer(store, person, &visibility)?.ok_or_else(missing)?;
-            let mut links = Vec::new();
-            for l in store.person_links(Some(&id), None)? {
-                if store.visible(&l.doc_id, &visibility)? {
-                    links.push(l);
-                }
-            }
+            let links = crate::authority::visible_links(store, &id, &visibility)?;
             Ok(AuthorityPerson { person, links })
         })
     })

@@ -48,21 +48,35 @@ pub(crate) fn for_viewer(
     p.variants.retain(|v| !v.sources.is_empty());
     if hid_any {
         p.merges.clear();
-        let mut documents = std::collections::BTreeSet::new();
-        let (mut turns, mut mentions) = (0, 0);
-        for l in store.person_links(Some(&p.id), None)? {
-            if store.visible(&l.doc_id, visibility)? {
-                documents.insert(l.doc_id);
-                turns += l.turns;
-                mentions += l.mentions;
-            }
-        }
-        (p.documents, p.turns, p.mentions) = (documents.len() as u32, turns, mentions);
+        let links = visible_links(store, &p.id, visibility)?;
+        let documents: std::collections::BTreeSet<&str> = links.iter().map(|l| l.doc_id.as_str()).collect();
+        p.documents = documents.len() as u32;
+        p.turns = links.iter().map(|l| l.turns).sum();
+        p.mentions = links.iter().map(|l| l.mentions).sum();
     }
     if p.variants.is_empty() && !p.sources.iter().any(|s| !is_document(s)) {
         return Ok(None);
     }
     Ok(Some(p))
+}
+
+/// A person's (document, spelling) links to documents the viewer may see.
+pub(crate) fn visible_links(
+    store: &SqliteStore,
+    person: &str,
+    visibility: &Visibility,
+) -> Result<Vec<opis_model::people::PersonLink>, WebError> {
+    let mut links = store.person_links(Some(person), None)?;
+    if *visibility != Visibility::Everything {
+        let mut kept = Vec::with_capacity(links.len());
+        for l in links {
+            if store.visible(&l.doc_id, visibility)? {
+                kept.push(l);
+            }
+        }
+        links = kept;
+    }
+    Ok(links)
 }
 
 /// A variant's source is a document id unless it names an authority record ("pocom:…",

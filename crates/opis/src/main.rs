@@ -354,7 +354,7 @@ fn ingest_command(
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let _lock = lock::WriterLock::acquire(data, "ingest")?;
     let mut store = open_store(data)?;
-    store.set_cache_mib(ingest::WRITER_CACHE_MIB)?;
+    store.tune_for_bulk_writes(ingest::WRITER_CACHE_MIB)?;
     let mut index = open_index(data)?;
     // The index follows the store's log from where it stands: catch up first (an earlier run
     // may have been killed) so that this run's batches can be indexed as they are stored.

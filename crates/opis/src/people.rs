@@ -33,7 +33,7 @@ pub struct RebuildSummary {
 pub fn rebuild(data: &Path, store: &mut SqliteStore, force: bool) -> Result<Option<RebuildSummary>> {
     let started = std::time::Instant::now();
     // The writer's page cache: a rebuild reads every name and writes every link.
-    store.set_cache_mib(crate::ingest::WRITER_CACHE_MIB)?;
+    store.tune_for_bulk_writes(crate::ingest::WRITER_CACHE_MIB)?;
     let overrides_path = data.join(OVERRIDES_FILE);
     let overrides_text = match std::fs::read_to_string(&overrides_path) {
         Ok(text) => Some(text),
