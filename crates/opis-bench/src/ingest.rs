@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use opis_index::Index;
 use opis_model::Document;
-use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqlStore, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::{bare, fts};
@@ -271,7 +271,7 @@ pub fn read_batches_with<T: Send>(
 /// each batch stored in one transaction and handed to the index as stored, the index
 /// committed every [`OPIS_INDEX_COMMIT`] documents and at the end.
 fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
-    let mut store = SqliteStore::open(dir).context("opening the opis store")?;
+    let mut store = SqlStore::open(dir).context("opening the opis store")?;
     // As `opis ingest` does.
     store.tune_for_bulk_writes(64)?;
     let mut index = Index::open(dir).context("opening the opis index")?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use opis_store::listing::{ChangeCursor, ChangeFilter};
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 
 use crate::ingest::OPIS_DIR;
 
@@ -42,7 +42,7 @@ pub fn run(data: &Path) -> Result<OaiReport> {
         "{} holds no opis store; run `opis-bench ingest` first",
         dir.display()
     );
-    let store = SqliteStore::open(&dir)?;
+    let store = SqlStore::open(&dir)?;
     let documents = store.stats()?.documents;
     let settings = opis_web::oai::OaiSettings::from_env();
     let page_size = settings.page_size;
@@ -81,7 +81,7 @@ fn wait_for(addr: SocketAddr) -> Result<Client> {
     bail!("the server did not come up on {addr}")
 }
 
-fn store_pages(store: &SqliteStore, page_size: usize, documents: u64) -> Result<Pass> {
+fn store_pages(store: &SqlStore, page_size: usize, documents: u64) -> Result<Pass> {
     let start = Instant::now();
     let (mut records, mut requests) = (0u64, 0u64);
     let mut after: Option<ChangeCursor> = None;
@@ -101,7 +101,7 @@ fn store_pages(store: &SqliteStore, page_size: usize, documents: u64) -> Result<
     Ok(Pass { what, records, requests, bytes: 0, secs })
 }
 
-fn store_scan(store: &SqliteStore, documents: u64) -> Result<Pass> {
+fn store_scan(store: &SqlStore, documents: u64) -> Result<Pass> {
     let start = Instant::now();
     let mut records = 0u64;
     store.for_each_document(&mut |_| {

@@ -449,7 +449,7 @@ impl Index {
     }
 
     /// Hands the index the people authority's spellings ((person id, form) pairs, as
-    /// `SqliteStore::person_names` lists them): `person:` and `speaker:` then ask for every
+    /// `SqlStore::person_names` lists them): `person:` and `speaker:` then ask for every
     /// spelling of the persons a name denotes. Cached answers are dropped when they change.
     pub fn set_people(&self, names: &[(String, String)]) {
         let new = people::PeopleNames::new(names);

@@ -1,5 +1,5 @@
 //! The index end to end on real documents from `../shared`: parsed with `opis-formats`,
-//! stored in a `SqliteStore`, synced into an `Index`. Expected results are read from the
+//! stored in a `SqlStore`, synced into an `Index`. Expected results are read from the
 //! parsed documents, never written down by hand, except where the issue names them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opis_index::{Hit, Index, IndexError, SearchOptions, SearchResults, Sort, analysis};
 use opis_model::{BlockKind, Document};
-use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqlStore, Store};
 
 const SEED_ID: &str = "wilson-113647";
 
@@ -100,7 +100,7 @@ fn corpus_documents() -> Vec<Document> {
     by_id.into_values().collect()
 }
 
-fn put(store: &mut SqliteStore, docs: &[Document]) -> Vec<PutOutcome> {
+fn put(store: &mut SqlStore, docs: &[Document]) -> Vec<PutOutcome> {
     let batch: Vec<(Document, Provenance)> =
         docs.iter().map(|d| (d.clone(), Provenance { source_path: format!("test/{}", d.id) })).collect();
     store.put_batch(&batch).expect("put_batch")
@@ -116,7 +116,7 @@ fn corpus() -> &'static Corpus {
     CORPUS.get_or_init(|| {
         let dir = temp_dir("corpus");
         let docs = corpus_documents();
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         put(&mut store, &docs);
         let mut index = Index::open(&dir).expect("index");
         let report = index.sync(&store).expect("sync");
@@ -442,7 +442,7 @@ fn query_errors_point_at_the_place() {
 #[test]
 fn a_changed_document_replaces_its_entries() {
     let dir = temp_dir("resync");
-    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut store = SqlStore::open(&dir).expect("store");
     let mut doc = seed();
     put(&mut store, std::slice::from_ref(&doc));
     let mut index = Index::open(&dir).expect("index");
@@ -468,7 +468,7 @@ fn a_changed_document_replaces_its_entries() {
 #[test]
 fn rebuild_after_deleting_the_index_folder_gives_the_same_rows() {
     let dir = temp_dir("rebuild");
-    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut store = SqlStore::open(&dir).expect("store");
     let docs =
         corpus_documents().into_iter().filter(|d| d.collection.as_deref() != Some("parlamint")).collect::<Vec<_>>();
     put(&mut store, &docs);
@@ -498,14 +498,14 @@ fn sync_after_a_crash_catches_up() {
         corpus_documents().into_iter().filter(|d| d.collection.as_deref() == Some("frus-history")).collect::<Vec<_>>();
     let (first, rest) = docs.split_at(docs.len() / 2);
     {
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         put(&mut store, first);
         let mut index = Index::open(&dir).expect("index");
         index.sync(&store).expect("sync");
         // The store commits more, the process dies before the index hears of it.
         put(&mut store, rest);
     }
-    let store = SqliteStore::open(&dir).expect("store");
+    let store = SqlStore::open(&dir).expect("store");
     let mut index = Index::open(&dir).expect("index");
     assert!(index.applied_seq() < store.last_change().expect("last"));
     let report = index.sync(&store).expect("sync");
@@ -532,7 +532,7 @@ fn documents_indexed_as_written_follow_the_log_and_a_gap_falls_back_to_sync() {
     let written = |batch: &[(PreparedDocument, Provenance)]| -> Vec<(Document, u32)> {
         batch.iter().map(|(d, _)| (d.document().clone(), 1)).collect()
     };
-    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut store = SqlStore::open(&dir).expect("store");
     let mut index = Index::open(&dir).expect("index");
     let batch = prepare(&docs[..third]);
     let receipt = store.put_prepared(&batch).expect("put");
@@ -633,7 +633,7 @@ fn name_variants_meet() {
 #[test]
 fn an_index_of_another_version_is_rebuilt_and_a_second_writer_is_refused() {
     let dir = temp_dir("stale");
-    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut store = SqlStore::open(&dir).expect("store");
     put(&mut store, &[seed()]);
     {
         let mut index = Index::open(&dir).expect("index");

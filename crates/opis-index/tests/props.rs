@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use opis_index::{Index, IndexError, SearchOptions, analysis, query};
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use proptest::prelude::*;
 
 fn seed_index() -> &'static Index {
@@ -20,7 +20,7 @@ fn seed_index() -> &'static Index {
         let _ = std::fs::remove_dir_all(&dir);
         let docs =
             opis_formats::parse_file(&shared.join("seed/presidium-1956-10-30.txt"), None).expect("seed").documents;
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         let batch: Vec<_> = docs.into_iter().map(|d| (d, Provenance::default())).collect();
         store.put_batch(&batch).expect("put");
         let mut index = Index::open(&dir).expect("index");

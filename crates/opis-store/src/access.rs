@@ -10,10 +10,10 @@
 //! the number of the documents it covers, gives them a new `updated_at` and logs a change for
 //! each, so the index and harvesters follow.
 
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{Result, SqliteStore, StoreError, time};
+use crate::db::args;
+use crate::{Result, SqlStore, StoreError, time};
 
 /// `access_until` of a restricted document: never public by date.
 pub const RESTRICTED: i64 = 99_999_999;
@@ -133,7 +133,7 @@ impl Visibility {
     /// holds when this viewer may see the document.
     pub fn sql(&self, alias: &str) -> String {
         match self {
-            Visibility::Everything => "1".to_owned(),
+            Visibility::Everything => "TRUE".to_owned(),
             Visibility::Limited { today, user_id: None, .. } => format!("{alias}.access_until <= {today}"),
             Visibility::Limited { today, user_id: Some(uid), .. } => format!(
                 "({alias}.access_until <= {today} OR EXISTS (SELECT 1 FROM grants g WHERE g.user_id = {uid} AND \
@@ -162,63 +162,59 @@ pub(crate) const EFFECTIVE_ACCESS: &str = "COALESCE(
     (SELECT until_key FROM access_rules WHERE scope = 'collection' AND name = documents.collection),
     0)";
 
-impl SqliteStore {
+impl SqlStore {
     /// Sets (or with `None` clears) the rule of a document or collection, rewrites the
     /// effective access of the documents it covers and logs a change for each whose access
     /// changed (so the index follows). Returns how many documents changed access.
     pub fn set_access(&mut self, scope: Scope, name: &str, level: Option<&AccessLevel>) -> Result<usize> {
-        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        match level {
-            Some(level) => {
-                let until = match level {
-                    AccessLevel::Embargoed { until } => Some(until.as_str()),
-                    _ => None,
-                };
-                tx.execute(
-                    "INSERT INTO access_rules (scope, name, level, until, until_key) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (scope, name) DO UPDATE SET level = excluded.level, until = excluded.until,
-                        until_key = excluded.until_key",
-                    params![scope.as_str(), name, level.name(), until, level.until_key()],
-                )?;
+        self.db().write(|db| {
+            match level {
+                Some(level) => {
+                    let until = match level {
+                        AccessLevel::Embargoed { until } => Some(until.as_str()),
+                        _ => None,
+                    };
+                    db.execute(
+                        "INSERT INTO access_rules (scope, name, level, until, until_key) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (scope, name) DO UPDATE SET level = excluded.level, until = excluded.until,
+                            until_key = excluded.until_key",
+                        args![scope.as_str(), name, level.name(), until, level.until_key()],
+                    )?;
+                }
+                None => {
+                    db.execute("DELETE FROM access_rules WHERE scope = ?1 AND name = ?2", args![scope.as_str(), name])?;
+                }
             }
-            None => {
-                tx.execute("DELETE FROM access_rules WHERE scope = ?1 AND name = ?2", params![scope.as_str(), name])?;
-            }
-        }
-        let covered = match scope {
-            Scope::Document => "id = ?1",
-            Scope::Collection => "collection = ?1",
-        };
-        let changed: Vec<(String, u32)> = {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT id, version FROM documents WHERE {covered} AND access_until != {EFFECTIVE_ACCESS}"
-            ))?;
-            let rows = stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        let now = time::now_rfc3339();
-        for (id, version) in &changed {
-            // A new datestamp, so harvesters (OAI-PMH `from`) see a document that became public.
-            tx.execute(
-                &format!("UPDATE documents SET access_until = {EFFECTIVE_ACCESS}, updated_at = ?2 WHERE id = ?1"),
-                params![id, now],
+            let covered = match scope {
+                Scope::Document => "id = ?1",
+                Scope::Collection => "collection = ?1",
+            };
+            let rows = db.query(
+                &format!("SELECT id, version FROM documents WHERE {covered} AND access_until != {EFFECTIVE_ACCESS}"),
+                args![name],
             )?;
-            tx.execute("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)", params![id, version, now])?;
-        }
-        tx.commit()?;
-        Ok(changed.len())
+            let changed: Vec<(String, u32)> = rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_>>()?;
+            let now = time::now_rfc3339();
+            for (id, version) in &changed {
+                // A new datestamp, so harvesters (OAI-PMH `from`) see a document that became public.
+                db.execute(
+                    &format!("UPDATE documents SET access_until = {EFFECTIVE_ACCESS}, updated_at = ?2 WHERE id = ?1"),
+                    args![id, now],
+                )?;
+                db.execute("INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3)", args![id, version, now])?;
+            }
+            Ok(changed.len())
+        })
     }
 
     /// Every access rule, by scope and name.
     pub fn access_rules(&self) -> Result<Vec<AccessRule>> {
-        let mut stmt =
-            self.conn().prepare("SELECT scope, name, level, until FROM access_rules ORDER BY scope, name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
-        })?;
+        let rows =
+            self.db().query("SELECT scope, name, level, until FROM access_rules ORDER BY scope, name", args![])?;
         let mut out = Vec::new();
         for row in rows {
-            let (scope, name, level, until) = row?;
+            let (scope, name, level, until): (String, String, String, Option<String>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
             let (Some(scope), Ok(level)) = (Scope::parse(&scope), AccessLevel::parse(&level, until.as_deref())) else {
                 continue;
             };
@@ -229,28 +225,27 @@ impl SqliteStore {
 
     /// Grants an account a restricted document or collection.
     pub fn grant(&self, user_id: i64, scope: Scope, name: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO grants (user_id, scope, name) VALUES (?1, ?2, ?3)",
-            params![user_id, scope.as_str(), name],
+        self.db().execute(
+            "INSERT INTO grants (user_id, scope, name) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![user_id, scope.as_str(), name],
         )?;
         Ok(())
     }
 
     /// Withdraws a grant; `false` when there was none.
     pub fn revoke_grant(&self, user_id: i64, scope: Scope, name: &str) -> Result<bool> {
-        Ok(self.conn().execute(
+        Ok(self.db().execute(
             "DELETE FROM grants WHERE user_id = ?1 AND scope = ?2 AND name = ?3",
-            params![user_id, scope.as_str(), name],
+            args![user_id, scope.as_str(), name],
         )? > 0)
     }
 
     /// What a signed-in reader may see today: public material and their grants.
     pub fn reader_visibility(&self, user_id: i64) -> Result<Visibility> {
-        let mut stmt = self.conn().prepare_cached("SELECT scope, name FROM grants WHERE user_id = ?1")?;
-        let rows = stmt.query_map([user_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = self.db().query("SELECT scope, name FROM grants WHERE user_id = ?1", args![user_id])?;
         let (mut documents, mut collections) = (Vec::new(), Vec::new());
         for row in rows {
-            match row? {
+            match (row.get::<String>(0)?, row.get::<String>(1)?) {
                 (scope, name) if scope == "document" => documents.push(name),
                 (_, name) => collections.push(name),
             }
@@ -260,11 +255,7 @@ impl SqliteStore {
 
     /// A document's effective `access_until` (`None` when there is no such document).
     pub fn access_until(&self, id: &str) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT access_until FROM documents WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
+        self.db().value("SELECT access_until FROM documents WHERE id = ?1", args![id])
     }
 
     /// Whether `visibility` may see the document `id` (`false` when there is none: an id a
@@ -274,7 +265,7 @@ impl SqliteStore {
             return self.contains(id);
         }
         let sql = format!("SELECT 1 FROM documents d WHERE d.id = ?1 AND {}", visibility.sql("d"));
-        Ok(self.conn().prepare_cached(&sql)?.exists([id])?)
+        self.db().exists(&sql, args![id])
     }
 
     /// Every collection the viewer sees a document of, with the counts and spans of those.
@@ -284,16 +275,17 @@ impl SqliteStore {
              GROUP BY COALESCE(collection, '') ORDER BY 1",
             visibility.sql("d")
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(crate::CollectionSummary {
-                name: r.get(0)?,
-                documents: r.get::<_, i64>(1)? as u64,
-                date_from: r.get(2)?,
-                date_to: r.get(3)?,
+        let rows = self.db().query(&sql, args![])?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::CollectionSummary {
+                    name: r.get(0)?,
+                    documents: r.get::<i64>(1)? as u64,
+                    date_from: r.get(2)?,
+                    date_to: r.get(3)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     }
 
     /// [`crate::Store::stats`] over what the viewer sees.
@@ -302,9 +294,7 @@ impl SqliteStore {
             return crate::Store::stats(self);
         }
         let vis = visibility.sql("d");
-        let count = |sql: String| -> Result<u64> {
-            Ok(self.conn().prepare_cached(&sql)?.query_row([], |r| r.get::<_, i64>(0))? as u64)
-        };
+        let count = |sql: String| -> Result<u64> { Ok(self.db().value::<i64>(&sql, args![])?.unwrap_or(0) as u64) };
         let mut stats = crate::Stats {
             documents: count(format!("SELECT COUNT(*) FROM documents d WHERE {vis}"))?,
             turns: count(format!("SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.doc_id WHERE {vis}"))?,
@@ -323,7 +313,7 @@ impl SqliteStore {
     /// Whether any document is not public today (so surfaces that cannot filter cheaply know
     /// they must).
     pub fn has_hidden_documents(&self) -> Result<bool> {
-        Ok(self.conn().prepare_cached("SELECT 1 FROM documents WHERE access_until > ?1")?.exists([today_key()])?)
+        self.db().exists("SELECT 1 FROM documents WHERE access_until > ?1", args![today_key()])
     }
 }
 

@@ -6,9 +6,8 @@
 //! index (collection, date_from, id) from the document's place, so a step costs a few index
 //! entries however large the collection is.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use crate::{Result, SqliteStore};
+use crate::db::{Db, Param, args};
+use crate::{Result, SqlStore};
 
 /// A document next to another in browsing order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,23 +29,23 @@ pub struct Neighbours {
 
 const COLUMNS: &str = "SELECT id, title, date_from FROM documents";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Neighbour> {
-    Ok(Neighbour { id: r.get(0)?, title: r.get(1)?, date_from: r.get(2)? })
+fn one(db: &Db, sql: &str, params: &[&dyn Param]) -> Result<Option<Neighbour>> {
+    match db.query_opt(sql, params)? {
+        Some(r) => Ok(Some(Neighbour { id: r.get(0)?, title: r.get(1)?, date_from: r.get(2)? })),
+        None => Ok(None),
+    }
 }
 
-fn one(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Option<Neighbour>> {
-    Ok(conn.prepare_cached(sql)?.query_row(params, row).optional()?)
-}
-
-impl SqliteStore {
+impl SqlStore {
     /// The previous and next documents of `id` within its collection, by date then id (undated
     /// documents last). An unknown id, or a document without a collection, has none.
     pub fn neighbours(&self, id: &str) -> Result<Neighbours> {
-        let conn = self.conn();
-        let me: Option<(Option<String>, Option<String>)> = conn
-            .prepare_cached("SELECT collection, date_from FROM documents WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let conn = self.db();
+        let me: Option<(Option<String>, Option<String>)> =
+            match conn.query_opt("SELECT collection, date_from FROM documents WHERE id = ?1", args![id])? {
+                Some(r) => Some((r.get(0)?, r.get(1)?)),
+                None => None,
+            };
         let Some((Some(collection), date)) = me else {
             return Ok(Neighbours::default());
         };
@@ -63,7 +62,7 @@ impl SqliteStore {
                         "{COLUMNS} WHERE collection = ?1 AND date_from <= ?2 AND (date_from < ?2 OR id < ?3)
                          ORDER BY collection DESC, date_from DESC, id DESC LIMIT 1"
                     ),
-                    params![collection, day, id],
+                    args![collection, day, id],
                 )?;
                 let next = match one(
                     conn,
@@ -71,10 +70,10 @@ impl SqliteStore {
                         "{COLUMNS} WHERE collection = ?1 AND date_from >= ?2 AND (date_from > ?2 OR id > ?3)
                          ORDER BY collection, date_from, id LIMIT 1"
                     ),
-                    params![collection, day, id],
+                    args![collection, day, id],
                 )? {
                     Some(n) => Some(n),
-                    None => one(conn, &first_undated, [&collection])?,
+                    None => one(conn, &first_undated, args![collection])?,
                 };
                 (previous, next)
             }
@@ -85,10 +84,10 @@ impl SqliteStore {
                         "{COLUMNS} WHERE collection = ?1 AND date_from IS NULL AND id < ?2
                          ORDER BY collection DESC, id DESC LIMIT 1"
                     ),
-                    params![collection, id],
+                    args![collection, id],
                 )? {
                     Some(p) => Some(p),
-                    None => one(conn, &last_dated, [&collection])?,
+                    None => one(conn, &last_dated, args![collection])?,
                 };
                 let next = one(
                     conn,
@@ -96,7 +95,7 @@ impl SqliteStore {
                         "{COLUMNS} WHERE collection = ?1 AND date_from IS NULL AND id > ?2
                          ORDER BY collection, id LIMIT 1"
                     ),
-                    params![collection, id],
+                    args![collection, id],
                 )?;
                 (previous, next)
             }
@@ -130,33 +129,31 @@ mod tests {
 
     #[test]
     fn neighbours_follow_date_then_id_within_the_collection() {
-        let dir = std::env::temp_dir().join(format!("opis-store-browse-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut store = SqliteStore::open(&dir).unwrap();
-        store
-            .put_batch(&[
-                doc("c", Some("A"), Some("1956-10-30")),
-                doc("a", Some("A"), Some("1956-10-30")),
-                doc("b", Some("A"), Some("1956-10-31")),
-                doc("z", Some("A"), Some("1956-01-01")),
-                doc("u2", Some("A"), None),
-                doc("u1", Some("A"), None),
-                doc("other", Some("B"), Some("1956-10-30")),
-                doc("loose", None, Some("1956-10-30")),
-            ])
-            .unwrap();
-        // Order in A: z (Jan), a, c (same day, by id), b (31 Oct), then undated u1, u2.
-        let order = ["z", "a", "c", "b", "u1", "u2"];
-        for (i, id) in order.iter().enumerate() {
-            let n = store.neighbours(id).unwrap();
-            let prev = i.checked_sub(1).map(|j| order[j]);
-            let next = order.get(i + 1).copied();
-            assert_eq!(ids(&n), (prev, next), "neighbours of {id}");
-            assert_eq!(n.collection.as_deref(), Some("A"));
+        for mut store in crate::test_stores("browse") {
+            store
+                .put_batch(&[
+                    doc("c", Some("A"), Some("1956-10-30")),
+                    doc("a", Some("A"), Some("1956-10-30")),
+                    doc("b", Some("A"), Some("1956-10-31")),
+                    doc("z", Some("A"), Some("1956-01-01")),
+                    doc("u2", Some("A"), None),
+                    doc("u1", Some("A"), None),
+                    doc("other", Some("B"), Some("1956-10-30")),
+                    doc("loose", None, Some("1956-10-30")),
+                ])
+                .unwrap();
+            // Order in A: z (Jan), a, c (same day, by id), b (31 Oct), then undated u1, u2.
+            let order = ["z", "a", "c", "b", "u1", "u2"];
+            for (i, id) in order.iter().enumerate() {
+                let n = store.neighbours(id).unwrap();
+                let prev = i.checked_sub(1).map(|j| order[j]);
+                let next = order.get(i + 1).copied();
+                assert_eq!(ids(&n), (prev, next), "neighbours of {id}");
+                assert_eq!(n.collection.as_deref(), Some("A"));
+            }
+            assert_eq!(ids(&store.neighbours("other").unwrap()), (None, None));
+            assert_eq!(store.neighbours("loose").unwrap(), Neighbours::default());
+            assert_eq!(store.neighbours("missing").unwrap(), Neighbours::default());
         }
-        assert_eq!(ids(&store.neighbours("other").unwrap()), (None, None));
-        assert_eq!(store.neighbours("loose").unwrap(), Neighbours::default());
-        assert_eq!(store.neighbours("missing").unwrap(), Neighbours::default());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

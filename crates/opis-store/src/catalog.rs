@@ -2,12 +2,12 @@
 //! date, paged with a keyset cursor (the last id of the previous page, so pages stay stable
 //! while ingest adds documents), and the collections with their counts and date spans.
 
-use rusqlite::params;
 use serde::Serialize;
 
-use crate::{Result, SqliteStore};
+use crate::db::args;
+use crate::{Result, SqlStore};
 
-/// What [`SqliteStore::list_documents`] narrows by; every field is optional.
+/// What [`SqlStore::list_documents`] narrows by; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentFilter {
     pub collection: Option<String>,
@@ -50,7 +50,7 @@ pub struct CollectionSummary {
     pub date_to: Option<String>,
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Documents in id order after `after` (exclusive), at most `limit`, narrowed by `filter`.
     pub fn list_documents(
         &self,
@@ -58,28 +58,30 @@ impl SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<DocumentSummary>> {
-        let visible = filter.visibility.as_ref().map_or("1".to_owned(), |v| v.sql("documents"));
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT id, version, title, kind, language, collection, date_from, date_to, updated_at FROM documents
-             WHERE {visible} AND (?1 IS NULL OR id > ?1)
-               AND (?2 IS NULL OR collection = ?2)
-               AND (?3 IS NULL OR kind = ?3)
-               AND (?4 IS NULL OR language = ?4)
-               AND (?5 IS NULL OR date_to >= ?5)
-               AND (?6 IS NULL OR date_from <= ?6)
-             ORDER BY id LIMIT ?7"
-        ))?;
-        let rows = stmt.query_map(
-            params![
+        let visible = filter.visibility.as_ref().map_or("TRUE".to_owned(), |v| v.sql("documents"));
+        let rows = self.db().query(
+            &format!(
+                "SELECT id, version, title, kind, language, collection, date_from, date_to, updated_at FROM documents
+                 WHERE {visible} AND (CAST(?1 AS TEXT) IS NULL OR id > ?1)
+                   AND (CAST(?2 AS TEXT) IS NULL OR collection = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
+                   AND (CAST(?4 AS TEXT) IS NULL OR language = ?4)
+                   AND (CAST(?5 AS TEXT) IS NULL OR date_to >= ?5)
+                   AND (CAST(?6 AS TEXT) IS NULL OR date_from <= ?6)
+                 ORDER BY id LIMIT ?7"
+            ),
+            args![
                 after,
                 filter.collection,
                 filter.kind,
                 filter.language,
                 filter.from,
                 filter.until,
-                limit.min(i64::MAX as usize) as i64
+                limit.min(i64::MAX as usize)
             ],
-            |r| {
+        )?;
+        rows.iter()
+            .map(|r| {
                 Ok(DocumentSummary {
                     id: r.get(0)?,
                     version: r.get(1)?,
@@ -91,15 +93,13 @@ impl SqliteStore {
                     date_to: r.get(7)?,
                     updated_at: r.get(8)?,
                 })
-            },
-        )?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .collect()
     }
 
     /// Whether a document of this id is stored (without reading it).
     pub fn contains(&self, id: &str) -> Result<bool> {
-        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?;
-        Ok(stmt.exists([id])?)
+        self.db().exists("SELECT 1 FROM documents WHERE id = ?1", args![id])
     }
 
     /// Every collection, by name, with its count and date span.
@@ -128,34 +128,32 @@ mod tests {
 
     #[test]
     fn listing_pages_by_id_and_filters_by_collection_and_overlapping_dates() {
-        let dir = std::env::temp_dir().join(format!("opis-catalog-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut store = SqliteStore::open(&dir).unwrap();
-        let prov = Provenance { source_path: "t".into() };
-        let docs = [
-            doc("a", "frus", "1956-10-30", "1956-10-30"),
-            doc("b", "frus", "1956-11-01", "1956-11-05"),
-            doc("c", "wilson", "1956-11-04", "1956-11-04"),
-            doc("d", "wilson", "1957-01-01", "1957-12-31"),
-        ];
-        store.put_batch(&docs.iter().map(|d| (d.clone(), prov.clone())).collect::<Vec<_>>()).unwrap();
-        let all = DocumentFilter::default();
-        let ids = |v: Vec<DocumentSummary>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
-        assert_eq!(ids(store.list_documents(&all, None, 2).unwrap()), ["a", "b"]);
-        assert_eq!(ids(store.list_documents(&all, Some("b"), 2).unwrap()), ["c", "d"]);
-        assert!(store.list_documents(&all, Some("d"), 2).unwrap().is_empty());
-        assert!(store.contains("c").unwrap() && !store.contains("e").unwrap());
-        let wilson = DocumentFilter { collection: Some("wilson".into()), ..Default::default() };
-        assert_eq!(ids(store.list_documents(&wilson, None, 10).unwrap()), ["c", "d"]);
-        let november = DocumentFilter { from: Some("1956-11-02".into()), until: Some("1956-11-30".into()), ..all };
-        assert_eq!(ids(store.list_documents(&november, None, 10).unwrap()), ["b", "c"]);
-        let cols = store.collections().unwrap();
-        assert_eq!(cols.len(), 2);
-        assert_eq!((cols[1].name.as_str(), cols[1].documents), ("wilson", 2));
-        assert_eq!(
-            (cols[1].date_from.as_deref(), cols[1].date_to.as_deref()),
-            (Some("1956-11-04"), Some("1957-12-31"))
-        );
-        std::fs::remove_dir_all(&dir).ok();
+        for mut store in crate::test_stores("catalog") {
+            let prov = Provenance { source_path: "t".into() };
+            let docs = [
+                doc("a", "frus", "1956-10-30", "1956-10-30"),
+                doc("b", "frus", "1956-11-01", "1956-11-05"),
+                doc("c", "wilson", "1956-11-04", "1956-11-04"),
+                doc("d", "wilson", "1957-01-01", "1957-12-31"),
+            ];
+            store.put_batch(&docs.iter().map(|d| (d.clone(), prov.clone())).collect::<Vec<_>>()).unwrap();
+            let all = DocumentFilter::default();
+            let ids = |v: Vec<DocumentSummary>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+            assert_eq!(ids(store.list_documents(&all, None, 2).unwrap()), ["a", "b"]);
+            assert_eq!(ids(store.list_documents(&all, Some("b"), 2).unwrap()), ["c", "d"]);
+            assert!(store.list_documents(&all, Some("d"), 2).unwrap().is_empty());
+            assert!(store.contains("c").unwrap() && !store.contains("e").unwrap());
+            let wilson = DocumentFilter { collection: Some("wilson".into()), ..Default::default() };
+            assert_eq!(ids(store.list_documents(&wilson, None, 10).unwrap()), ["c", "d"]);
+            let november = DocumentFilter { from: Some("1956-11-02".into()), until: Some("1956-11-30".into()), ..all };
+            assert_eq!(ids(store.list_documents(&november, None, 10).unwrap()), ["b", "c"]);
+            let cols = store.collections().unwrap();
+            assert_eq!(cols.len(), 2);
+            assert_eq!((cols[1].name.as_str(), cols[1].documents), ("wilson", 2));
+            assert_eq!(
+                (cols[1].date_from.as_deref(), cols[1].date_to.as_deref()),
+                (Some("1956-11-04"), Some("1957-12-31"))
+            );
+        }
     }
 }

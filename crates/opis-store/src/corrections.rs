@@ -9,10 +9,10 @@
 //! `needs_review`; one that applies again is marked `applied` again.
 
 use opis_model::{BlockKind, Document, PersonMention};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::{PreparedDocument, Provenance, Result, SqliteStore, Store, StoreError, time};
+use crate::db::{Db, args};
+use crate::{PreparedDocument, Provenance, Result, SqlStore, Store, StoreError, time};
 
 /// Characters of a turn's text an anchor holds at most.
 pub const ANCHOR_CHARS: usize = 60;
@@ -216,12 +216,10 @@ pub struct Correction {
 /// Applies a document's stored corrections to a freshly parsed version inside a store write,
 /// marking each applied or needing review. Returns the corrected document, or `None` when the
 /// document has no corrections.
-pub(crate) fn reapply(tx: &rusqlite::Transaction<'_>, parsed: &Document) -> Result<Option<Document>> {
-    let list: Vec<(i64, String, String)> = {
-        let mut stmt = tx.prepare_cached("SELECT id, patch, status FROM corrections WHERE doc_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([&parsed.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<Result<Vec<_>, _>>()?
-    };
+pub(crate) fn reapply(db: &Db, parsed: &Document) -> Result<Option<Document>> {
+    let rows = db.query("SELECT id, patch, status FROM corrections WHERE doc_id = ?1 ORDER BY id", args![parsed.id])?;
+    let list: Vec<(i64, String, String)> =
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).collect::<Result<_>>()?;
     if list.is_empty() {
         return Ok(None);
     }
@@ -242,68 +240,80 @@ pub(crate) fn reapply(tx: &rusqlite::Transaction<'_>, parsed: &Document) -> Resu
             Err(_) => "needs_review",
         };
         if now != status {
-            tx.prepare_cached("UPDATE corrections SET status = ?1 WHERE id = ?2")?.execute(params![now, id])?;
+            db.execute("UPDATE corrections SET status = ?1 WHERE id = ?2", args![now, id])?;
         }
     }
     Ok(Some(doc))
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Applies `patch` to the current version of `doc_id` and stores the result as a new
     /// version with the correction (author, reason, now). Returns the correction's id and the
     /// new version; `Ok(None)` when there is no such document. A patch that does not apply is
     /// [`StoreError::Correction`].
-    pub fn correct(&mut self, doc_id: &str, patch: &Patch, author: &str, reason: &str) -> Result<Option<(i64, u32)>> {
-        let Some(current) = self.document(doc_id)? else { return Ok(None) };
-        let mut doc = current.document;
-        patch.apply(&mut doc).map_err(StoreError::Correction)?;
+    ///
+    /// Optimistic versioning: `expected` is the version the editor corrected (the one shown to
+    /// them); when another writer has made a newer one since, the correction is refused with
+    /// [`StoreError::Conflict`] instead of being laid over a version its author never saw. The
+    /// read, the check and the write are one transaction under the writer's lock, so two
+    /// corrections never both build on the same version.
+    pub fn correct(
+        &mut self,
+        doc_id: &str,
+        patch: &Patch,
+        author: &str,
+        reason: &str,
+        expected: Option<u32>,
+    ) -> Result<Option<(i64, u32)>> {
         let json = serde_json::to_string(patch).map_err(|e| StoreError::Correction(e.to_string()))?;
-        let id = {
-            let conn = self.conn();
-            conn.execute(
-                "INSERT INTO corrections (doc_id, patch, author, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![doc_id, json, author, reason, time::now_rfc3339()],
-            )?;
-            conn.last_insert_rowid()
-        };
-        let source_path = current.source_path.unwrap_or_default();
-        // The write re-applies every correction, this one included, to the document as it was
-        // corrected before: the base is the current version, so the result is `doc`.
-        let written = self.put_without_corrections(&[(PreparedDocument::new(doc), Provenance { source_path })]);
-        let receipt = match written {
-            Ok(r) => r,
-            Err(e) => {
-                self.conn().execute("DELETE FROM corrections WHERE id = ?1", [id])?;
-                return Err(e);
+        self.db().write(|db| {
+            let Some(current) = self.document(doc_id)? else { return Ok(None) };
+            if let Some(seen) = expected.filter(|&v| v != current.version) {
+                return Err(StoreError::Conflict(format!(
+                    "{doc_id} is at version {} now, not version {seen} that the correction was made on; \
+                     reload it and correct it again",
+                    current.version
+                )));
             }
-        };
-        let version = match receipt.outcomes.first() {
-            Some(crate::PutOutcome::Changed { version }) => *version,
-            _ => current.version,
-        };
-        Ok(Some((id, version)))
+            let mut doc = current.document;
+            patch.apply(&mut doc).map_err(StoreError::Correction)?;
+            let id: i64 = db
+                .value(
+                    "INSERT INTO corrections (doc_id, patch, author, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     RETURNING id",
+                    args![doc_id, json, author, reason, time::now_rfc3339()],
+                )?
+                .unwrap_or_default();
+            let source_path = current.source_path.unwrap_or_default();
+            // The document is written as corrected (base: the current version, which already
+            // carries the earlier corrections), in the same transaction.
+            let receipt = SqlStore::put_in(db, &[(PreparedDocument::new(doc), Provenance { source_path })], false)?;
+            let version = match receipt.outcomes.first() {
+                Some(crate::PutOutcome::Changed { version }) => *version,
+                _ => current.version,
+            };
+            Ok(Some((id, version)))
+        })
     }
 
     /// A document's corrections, oldest first (every document's when `doc_id` is `None`).
     pub fn corrections(&self, doc_id: Option<&str>) -> Result<Vec<Correction>> {
-        let mut stmt = self.conn().prepare_cached(
+        let rows = self.db().query(
             "SELECT id, doc_id, patch, author, reason, created_at, status FROM corrections
-             WHERE (?1 IS NULL OR doc_id = ?1) ORDER BY id",
+             WHERE (CAST(?1 AS TEXT) IS NULL OR doc_id = ?1) ORDER BY id",
+            args![doc_id],
         )?;
-        let rows = stmt.query_map([doc_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, doc_id, json, author, reason, created_at, status) = row?;
+        for r in rows {
+            let (id, doc_id, json, author, reason, created_at, status): (
+                i64,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+            ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
             let patch = serde_json::from_str(&json).map_err(|e| StoreError::Correction(e.to_string()))?;
             out.push(Correction { id, doc_id, patch, author, reason, created_at, status });
         }

@@ -2,9 +2,10 @@
 //! facts about them that are queried (turns, notes, archival references, persons,
 //! collections).
 //!
-//! [`Store`] is the interface; [`SqliteStore`] is the embedded implementation
-//! (one SQLite file in WAL mode in the data folder). A PostgreSQL implementation
-//! follows the same trait. Nothing outside this crate writes SQL.
+//! [`Store`] is the interface; [`SqlStore`] implements it, with every other query of the
+//! crate, once for two engines: SQLite (embedded, one file in WAL mode in the data folder, the
+//! default) and PostgreSQL (a server: [`StoreAt::Postgres`]). `db` is the thin layer that
+//! lets one SQL text and one code path serve both. Nothing outside this crate writes SQL.
 //!
 //! Invariants:
 //! - Every write of documents is one transaction: a batch lands whole or not at
@@ -22,17 +23,19 @@ mod backup;
 pub mod browse;
 mod catalog;
 pub mod corrections;
+mod db;
 pub mod listing;
 mod migrations;
 mod people;
-mod sqlite;
+mod sql;
 pub mod time;
 
 use opis_model::Document;
 
 pub use catalog::{CollectionSummary, DocumentFilter, DocumentSummary};
+pub use db::Engine;
 pub use people::PeopleWriter;
-pub use sqlite::SqliteStore;
+pub use sql::{STORE_FILE, SqlStore, StoreAt, create_postgres_database};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,18 @@ pub enum StoreError {
     /// SQLite's own message is the whole story (it is not repeated as a source).
     #[error("store database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// PostgreSQL's message, with the server's detail when it gave one.
+    #[error("store database error (PostgreSQL): {0}")]
+    Postgres(String),
+    /// A column held another type than the store expected (a damaged or foreign database).
+    #[error("store database error: column {column} holds {found} where {expected} was expected")]
+    Type { column: usize, expected: &'static str, found: &'static str },
+    /// Someone else changed the document since the version the change was made against.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Something this engine does not do (the message says what to do instead).
+    #[error("{0}")]
+    Unsupported(String),
     /// SQLite could not write: the disk (or the file system's quota) is full. The transaction
     /// was rolled back; everything committed before it is whole.
     #[error(
@@ -79,6 +94,19 @@ impl From<rusqlite::Error> for StoreError {
         match &e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => StoreError::DiskFull,
             _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        match e.as_db_error() {
+            Some(db) if *db.code() == postgres::error::SqlState::DISK_FULL => StoreError::DiskFull,
+            Some(db) => StoreError::Postgres(match db.detail() {
+                Some(detail) => format!("{}: {detail}", db.message()),
+                None => db.message().to_owned(),
+            }),
+            None => StoreError::Postgres(e.to_string()),
         }
     }
 }
@@ -252,6 +280,31 @@ fn hash_json(json: &[u8]) -> String {
         let _ = write!(hex, "{b:02x}");
     }
     hex
+}
+
+/// The stores a unit test runs on: an embedded store in a fresh folder, and — when
+/// `OPIS_TEST_POSTGRES` names a PostgreSQL server (`scripts/test` starts one) — a store in a
+/// fresh database of its own on it. With `OPIS_REQUIRE_POSTGRES=1` a missing server fails the
+/// test instead of leaving PostgreSQL untested.
+#[cfg(test)]
+pub(crate) fn test_stores(prefix: &str) -> Vec<SqlStore> {
+    let mut stores = vec![SqlStore::open(&test_dir(prefix)).unwrap()];
+    match std::env::var("OPIS_TEST_POSTGRES") {
+        Ok(admin) if !admin.is_empty() => {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+            let name = format!("t_{prefix}_{}_{n}_{nanos}", std::process::id()).replace('-', "_");
+            let url = create_postgres_database(&admin, &name).unwrap();
+            stores.push(SqlStore::connect(&url).unwrap());
+        }
+        _ => assert!(
+            std::env::var("OPIS_REQUIRE_POSTGRES").is_err(),
+            "OPIS_REQUIRE_POSTGRES is set but OPIS_TEST_POSTGRES names no server"
+        ),
+    }
+    stores
 }
 
 /// A fresh folder for one unit test: `opis-PREFIX-PID-NANOS` under the temp folder.

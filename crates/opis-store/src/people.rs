@@ -8,43 +8,36 @@
 //! document's transaction): a row per document (`people_docs`: scope, year, reader, the
 //! content hash and rules it was made from) and a row per name under
 //! its node (`people_uses`: surname key, else source id), so that a rebuild reads the names of
-//! one group of nodes at a time ([`SqliteStore::people_of_nodes`]) and never whole documents.
+//! one group of nodes at a time ([`SqlStore::people_of_nodes`]) and never whole documents.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::db::{Db, Row, args};
+use crate::{Result, SqlStore, StoreError};
 use opis_model::people::{Ambiguity, Authority, DocPeople, NameUse, PeopleSummary, Person, PersonLink};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-
-use crate::{Result, SqliteStore, StoreError};
-
-/// A text column, borrowed.
-fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str> {
-    r.get_ref(i)?
-        .as_str()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)).into())
-}
 
 fn corrupt(id: &str, source: serde_json::Error) -> StoreError {
     StoreError::Corrupt { id: format!("person {id}"), version: 0, source }
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Stores authority records (key, JSON), replacing those of the same key.
     pub fn put_person_records(&mut self, records: &[(String, String)]) -> Result<()> {
-        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for (id, json) in records {
-            tx.prepare_cached("INSERT OR REPLACE INTO person_records (id, json) VALUES (?1, ?2)")?
-                .execute(params![id, json])?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.db().write(|db| {
+            for (id, json) in records {
+                db.execute(
+                    "INSERT INTO person_records (id, json) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                    args![id, json],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Every authority record's JSON, by key.
     pub fn person_records(&self) -> Result<Vec<String>> {
-        let mut st = self.conn().prepare("SELECT json FROM person_records ORDER BY id")?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db().query("SELECT json FROM person_records ORDER BY id", args![])?.iter().map(|r| r.get(0)).collect()
     }
 
     /// Replaces the authority in one transaction.
@@ -58,48 +51,52 @@ impl SqliteStore {
     /// commits, and stays if the writer is dropped unfinished. The store can be read meanwhile
     /// (on this connection, inside the transaction).
     pub fn begin_people(&self) -> Result<PeopleWriter<'_>> {
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let db = self.db();
+        db.begin()?;
+        let writer = PeopleWriter { db, open: true };
         for t in ["people", "person_names", "person_links", "person_ambiguities"] {
-            tx.execute(&format!("DELETE FROM {t}"), [])?;
+            db.execute(&format!("DELETE FROM {t}"), args![])?;
         }
-        Ok(PeopleWriter { tx })
+        Ok(writer)
     }
 
     /// The fingerprint of the inputs of the authority last built by a rebuild (`None` when
     /// it was stored otherwise).
     pub fn people_inputs(&self) -> Result<Option<String>> {
-        Ok(self.conn().query_row("SELECT inputs FROM people_generation", [], |r| r.get(0))?)
+        Ok(self.db().value::<Option<String>>("SELECT inputs FROM people_generation", args![])?.flatten())
     }
 
     /// Current documents whose people summary is missing or stale (made from other content or
     /// by other rules than `rules`), by id.
     pub fn stale_people_summaries(&self, rules: u32) -> Result<Vec<String>> {
-        let mut st = self.conn().prepare(
-            "SELECT d.id FROM documents d LEFT JOIN people_docs p ON p.doc_id = d.id \
-             WHERE p.doc_id IS NULL OR p.content_hash != d.content_hash OR p.rules != ?1 ORDER BY d.id",
-        )?;
-        let rows = st.query_map([rules], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query(
+                "SELECT d.id FROM documents d LEFT JOIN people_docs p ON p.doc_id = d.id \
+                 WHERE p.doc_id IS NULL OR p.content_hash != d.content_hash OR p.rules != ?1 ORDER BY d.id",
+                args![rules],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
     }
 
     /// Stores people summaries, each with the content hash of the version it was made from.
     pub fn put_people_summaries(&mut self, summaries: &[(String, PeopleSummary)]) -> Result<()> {
-        let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (hash, s) in summaries {
-            write_summary(&tx, &s.doc_id, hash, Some(s))?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.db().write(|db| {
+            for (hash, s) in summaries {
+                write_summary(db, &s.doc_id, hash, Some(s), true)?;
+            }
+            Ok(())
+        })
     }
 
     /// Every node that holds a name, in order.
     pub fn people_nodes(&self) -> Result<Vec<String>> {
         // One seek per node: the distinct nodes are few beside the names.
-        let mut st = self.conn().prepare("SELECT node FROM people_uses WHERE node > ?1 ORDER BY node LIMIT 1")?;
         let mut out: Vec<String> = Vec::new();
         loop {
             let after = out.last().map_or("", String::as_str);
-            match st.query_row([after], |r| r.get::<_, String>(0)).optional()? {
+            match self.db().value("SELECT node FROM people_uses WHERE node > ?1 ORDER BY node LIMIT 1", args![after])? {
                 Some(node) => out.push(node),
                 None => return Ok(out),
             }
@@ -108,34 +105,37 @@ impl SqliteStore {
 
     /// The (node, source id) pairs the names tie together.
     pub fn people_ties(&self) -> Result<Vec<(String, String)>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT DISTINCT source, node FROM people_uses WHERE source IS NOT NULL ORDER BY source, node")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(0)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query(
+                "SELECT DISTINCT source, node FROM people_uses WHERE source IS NOT NULL ORDER BY source, node",
+                args![],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(1)?, r.get(0)?)))
+            .collect()
     }
 
     /// What the documents say of the names under `nodes`: one [`DocPeople`] per document (by
     /// id) holding only those names (by form), with those of its forms that are surnames alone
     /// the document also prints as forenames.
     pub fn people_of_nodes(&self, nodes: &[String]) -> Result<Vec<DocPeople>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, d.scope, d.year, d.reader \
-             FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
-             ORDER BY u.doc_id, u.form",
-        )?;
         let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
         for node in nodes {
-            let mut rows = st.query([node])?;
-            while let Some(r) = rows.next()? {
+            let rows = self.db().query(
+                "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, d.scope, d.year, d.reader \
+                 FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
+                 ORDER BY u.doc_id, u.form",
+                args![node],
+            )?;
+            for r in &rows {
                 let doc_id: String = r.get(0)?;
-                let refs = match text(r, 5)? {
+                let refs = match r.text(5)? {
                     "[]" => Vec::new(),
                     json => serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?,
                 };
                 let name = NameUse {
                     form: r.get(1)?,
-                    roles: text(r, 2)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    roles: r.text(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
                     turns: r.get(3)?,
                     mentions: r.get(4)?,
                     refs,
@@ -167,76 +167,77 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Goes up by one with every [`SqliteStore::replace_people`]: readers reload when it moves.
+    /// Goes up by one with every [`SqlStore::replace_people`]: readers reload when it moves.
     pub fn people_generation(&self) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT generation FROM people_generation", [], |r| r.get(0))?)
+        Ok(self.db().value("SELECT generation FROM people_generation", args![])?.unwrap_or(0))
     }
 
     /// Every person, most documents first, then by id.
     pub fn people(&self) -> Result<Vec<Person>> {
-        let mut st = self.conn().prepare("SELECT id, json FROM people ORDER BY documents DESC, id")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, json) = row?;
-            out.push(serde_json::from_str(&json).map_err(|e| corrupt(&id, e))?);
-        }
-        Ok(out)
+        let rows = self.db().query("SELECT id, json FROM people ORDER BY documents DESC, id", args![])?;
+        rows.iter().map(person_row).collect()
     }
 
     pub fn person(&self, id: &str) -> Result<Option<Person>> {
-        let mut st = self.conn().prepare_cached("SELECT json FROM people WHERE id = ?1")?;
-        let json: Option<String> = st.query_row([id], |r| r.get(0)).map(Some).or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+        let json: Option<String> = self.db().value("SELECT json FROM people WHERE id = ?1", args![id])?;
         json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e))).transpose()
     }
 
     /// Persons with a variant spelled exactly `form`.
     pub fn people_named(&self, form: &str) -> Result<Vec<String>> {
-        let mut st =
-            self.conn().prepare_cached("SELECT person_id FROM person_names WHERE form = ?1 ORDER BY person_id")?;
-        let rows = st.query_map([form], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query("SELECT person_id FROM person_names WHERE form = ?1 ORDER BY person_id", args![form])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
     }
 
     /// Every (person id, form) pair: what search expands a name through.
     pub fn person_names(&self) -> Result<Vec<(String, String)>> {
-        let mut st = self.conn().prepare("SELECT person_id, form FROM person_names ORDER BY person_id, form")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query("SELECT person_id, form FROM person_names ORDER BY person_id, form", args![])?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
     }
 
     /// The names of a person in the documents, or the persons named in a document.
     pub fn person_links(&self, person: Option<&str>, doc: Option<&str>) -> Result<Vec<PersonLink>> {
-        let mut st = self.conn().prepare_cached(
+        let rows = self.db().query(
             "SELECT person_id, doc_id, form, turns, mentions, roles, how FROM person_links \
-             WHERE (?1 IS NULL OR person_id = ?1) AND (?2 IS NULL OR doc_id = ?2) ORDER BY person_id, doc_id, form",
+             WHERE (CAST(?1 AS TEXT) IS NULL OR person_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR doc_id = ?2) ORDER BY person_id, doc_id, form",
+            args![person, doc],
         )?;
-        let rows = st.query_map(params![person, doc], |r| {
-            let roles: String = r.get(5)?;
-            Ok(PersonLink {
-                person: r.get(0)?,
-                doc_id: r.get(1)?,
-                form: r.get(2)?,
-                turns: r.get(3)?,
-                mentions: r.get(4)?,
-                roles: roles.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                how: r.get(6)?,
+        rows.iter()
+            .map(|r| {
+                let roles: String = r.get(5)?;
+                Ok(PersonLink {
+                    person: r.get(0)?,
+                    doc_id: r.get(1)?,
+                    form: r.get(2)?,
+                    turns: r.get(3)?,
+                    mentions: r.get(4)?,
+                    roles: roles.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    how: r.get(6)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     pub fn person_ambiguities(&self) -> Result<Vec<Ambiguity>> {
-        let mut st =
-            self.conn().prepare("SELECT doc_id, form, candidates FROM person_ambiguities ORDER BY doc_id, form")?;
-        let rows = st.query_map([], |r| {
-            let c: String = r.get(2)?;
-            Ok(Ambiguity { doc_id: r.get(0)?, form: r.get(1)?, candidates: c.split(',').map(str::to_owned).collect() })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self
+            .db()
+            .query("SELECT doc_id, form, candidates FROM person_ambiguities ORDER BY doc_id, form", args![])?;
+        rows.iter()
+            .map(|r| {
+                let c: String = r.get(2)?;
+                Ok(Ambiguity {
+                    doc_id: r.get(0)?,
+                    form: r.get(1)?,
+                    candidates: c.split(',').map(str::to_owned).collect(),
+                })
+            })
+            .collect()
     }
 
     /// A page of the authority's persons a viewer may know of, most documents first: those
@@ -255,7 +256,7 @@ impl SqliteStore {
             format!("%{escaped}%")
         });
         let visible = match visibility {
-            crate::access::Visibility::Everything => "1".to_owned(),
+            crate::access::Visibility::Everything => "TRUE".to_owned(),
             v => format!(
                 "(EXISTS (SELECT 1 FROM person_links l JOIN documents d ON d.id = l.doc_id \
                    WHERE l.person_id = p.id AND {}) \
@@ -264,98 +265,117 @@ impl SqliteStore {
             ),
         };
         let filter = format!(
-            "{visible} AND (?1 IS NULL OR p.name LIKE ?1 ESCAPE '\\' \
-             OR EXISTS (SELECT 1 FROM person_names n WHERE n.person_id = p.id AND n.form LIKE ?1 ESCAPE '\\'))"
+            "{visible} AND (CAST(?1 AS TEXT) IS NULL OR lower(p.name) LIKE lower(?1) ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM person_names n WHERE n.person_id = p.id AND lower(n.form) LIKE lower(?1) ESCAPE '\\'))"
         );
         let total: i64 =
-            self.conn()
-                .query_row(&format!("SELECT COUNT(*) FROM people p WHERE {filter}"), [&pattern], |r| r.get(0))?;
-        let total = total as u64;
-        let mut st = self.conn().prepare(&format!(
-            "SELECT p.id, p.json FROM people p WHERE {filter} ORDER BY p.documents DESC, p.id LIMIT ?2 OFFSET ?3"
-        ))?;
-        let rows = st.query_map(params![pattern, limit as i64, offset as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, json) = row?;
-            out.push(serde_json::from_str(&json).map_err(|e| corrupt(&id, e))?);
-        }
-        Ok((total, out))
+            self.db().value(&format!("SELECT COUNT(*) FROM people p WHERE {filter}"), args![pattern])?.unwrap_or(0);
+        let rows = self.db().query(
+            &format!(
+                "SELECT p.id, p.json FROM people p WHERE {filter} ORDER BY p.documents DESC, p.id LIMIT ?2 OFFSET ?3"
+            ),
+            args![pattern, limit.min(i64::MAX as usize), offset.min(i64::MAX as usize)],
+        )?;
+        Ok((total as u64, rows.iter().map(person_row).collect::<Result<_>>()?))
     }
 }
 
-/// Writes an authority part by part (see [`SqliteStore::begin_people`]).
+/// Writes an authority part by part (see [`SqlStore::begin_people`]): one write transaction,
+/// rolled back if the writer is dropped unfinished.
 pub struct PeopleWriter<'a> {
-    tx: Transaction<'a>,
+    db: &'a Db,
+    /// The transaction is still open.
+    open: bool,
 }
 
 impl PeopleWriter<'_> {
     /// Stores persons, links and ambiguities (of a part of the authority: no person twice).
     pub fn write(&mut self, a: &Authority) -> Result<()> {
+        let db = self.db;
         for p in &a.persons {
             let json = serde_json::to_string(p).map_err(|e| corrupt(&p.id, e))?;
-            self.tx
-                .prepare_cached("INSERT INTO people (id, name, documents, json) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![p.id, p.name, p.documents, json])?;
+            db.execute(
+                "INSERT INTO people (id, name, documents, json) VALUES (?1, ?2, ?3, ?4)",
+                args![p.id, p.name, p.documents, json],
+            )?;
             for v in &p.variants {
-                self.tx
-                    .prepare_cached("INSERT OR IGNORE INTO person_names (person_id, form) VALUES (?1, ?2)")?
-                    .execute(params![p.id, v.form])?;
+                db.execute(
+                    "INSERT INTO person_names (person_id, form) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    args![p.id, v.form],
+                )?;
             }
         }
         for l in &a.links {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO person_links (person_id, doc_id, form, turns, mentions, roles, how) \
+            db.execute(
+                "INSERT INTO person_links (person_id, doc_id, form, turns, mentions, roles, how) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![l.person, l.doc_id, l.form, l.turns, l.mentions, l.roles.join(","), l.how])?;
+                args![l.person, l.doc_id, l.form, l.turns, l.mentions, l.roles.join(","), l.how],
+            )?;
         }
         for x in &a.ambiguities {
-            self.tx
-                .prepare_cached("INSERT INTO person_ambiguities (doc_id, form, candidates) VALUES (?1, ?2, ?3)")?
-                .execute(params![x.doc_id, x.form, x.candidates.join(",")])?;
+            db.execute(
+                "INSERT INTO person_ambiguities (doc_id, form, candidates) VALUES (?1, ?2, ?3)",
+                args![x.doc_id, x.form, x.candidates.join(",")],
+            )?;
         }
         Ok(())
     }
 
     /// Commits the new authority, with the fingerprint of its inputs.
-    pub fn finish(self, inputs: Option<&str>) -> Result<()> {
-        self.tx.execute("UPDATE people_generation SET generation = generation + 1, inputs = ?1", [inputs])?;
-        self.tx.commit()?;
-        Ok(())
+    pub fn finish(mut self, inputs: Option<&str>) -> Result<()> {
+        self.db.execute("UPDATE people_generation SET generation = generation + 1, inputs = ?1", args![inputs])?;
+        self.open = false;
+        self.db.commit()
     }
 }
 
-/// Replaces the people summary of a document (none: it is made again before the next build).
-pub(crate) fn write_summary(tx: &Transaction<'_>, doc_id: &str, hash: &str, s: Option<&PeopleSummary>) -> Result<()> {
-    tx.prepare_cached("DELETE FROM people_uses WHERE doc_id = ?1")?.execute([doc_id])?;
-    tx.prepare_cached("DELETE FROM people_docs WHERE doc_id = ?1")?.execute([doc_id])?;
+impl Drop for PeopleWriter<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.db.rollback();
+        }
+    }
+}
+
+/// A `SELECT id, json FROM people` row as a person.
+fn person_row(r: &Row) -> Result<Person> {
+    let id: String = r.get(0)?;
+    serde_json::from_str(r.text(1)?).map_err(|e| corrupt(&id, e))
+}
+
+/// Replaces the people summary of a document (none: it is made again before the next build);
+/// `existed`: the document was stored before, so it may have one to remove.
+pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&PeopleSummary>, existed: bool) -> Result<()> {
+    if existed {
+        db.execute("DELETE FROM people_uses WHERE doc_id = ?1", args![doc_id])?;
+        db.execute("DELETE FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
+    }
     let Some(s) = s else { return Ok(()) };
-    tx.prepare_cached(
+    db.execute(
         "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![doc_id, hash, s.rules, s.scope, s.year, s.reader])?;
+        args![doc_id, hash, s.rules, s.scope, s.year, s.reader],
+    )?;
     for u in &s.uses {
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
         let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
-        tx.prepare_cached(
-            "INSERT OR REPLACE INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![
-            u.node,
-            doc_id,
-            u.name.form,
-            u.source,
-            u.forename,
-            roles.join(","),
-            u.name.turns,
-            u.name.mentions,
-            refs
-        ])?;
+        db.execute(
+            "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (node, doc_id, form) DO UPDATE SET source = excluded.source, \
+                forename = excluded.forename, roles = excluded.roles, turns = excluded.turns, \
+                mentions = excluded.mentions, refs = excluded.refs",
+            args![
+                u.node,
+                doc_id,
+                u.name.form,
+                u.source,
+                u.forename,
+                roles.join(","),
+                u.name.turns,
+                u.name.mentions,
+                refs
+            ],
+        )?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 use opis_model::people::Person;
-use opis_store::SqliteStore;
+use opis_store::SqlStore;
 use opis_store::access::Visibility;
 
 use crate::WebError;
@@ -12,7 +12,7 @@ use crate::layout::doc_url;
 
 /// The authority's persons spelled `name`, as the current viewer may see them (see
 /// [`for_viewer`]).
-pub(crate) fn persons_named(store: &SqliteStore, name: &str) -> Result<Vec<Person>, WebError> {
+pub(crate) fn persons_named(store: &SqlStore, name: &str) -> Result<Vec<Person>, WebError> {
     let visibility = crate::auth::visibility();
     let mut out = Vec::new();
     for id in store.people_named(name)? {
@@ -25,11 +25,7 @@ pub(crate) fn persons_named(store: &SqliteStore, name: &str) -> Result<Vec<Perso
 /// A person as a viewer may see them: a spelling met only in documents the viewer may not see
 /// is left out with those documents (and the merge reasons, which name the forms merged), the
 /// counts are those of the documents left; a person left with nothing to show is `None`.
-pub(crate) fn for_viewer(
-    store: &SqliteStore,
-    mut p: Person,
-    visibility: &Visibility,
-) -> Result<Option<Person>, WebError> {
+pub(crate) fn for_viewer(store: &SqlStore, mut p: Person, visibility: &Visibility) -> Result<Option<Person>, WebError> {
     if *visibility == Visibility::Everything {
         return Ok(Some(p));
     }
@@ -62,7 +58,7 @@ pub(crate) fn for_viewer(
 
 /// A person's (document, spelling) links to documents the viewer may see.
 pub(crate) fn visible_links(
-    store: &SqliteStore,
+    store: &SqlStore,
     person: &str,
     visibility: &Visibility,
 ) -> Result<Vec<opis_model::people::PersonLink>, WebError> {

@@ -181,6 +181,9 @@ pub(crate) struct CorrectionForm {
     patch: String,
     #[serde(default)]
     reason: String,
+    /// The version the form was shown for (empty: not checked).
+    #[serde(default)]
+    version: String,
 }
 
 /// Names separated by `;`, trimmed, empty ones left out.
@@ -201,6 +204,11 @@ pub(crate) struct CorrectionRequest {
     patch: Patch,
     /// Why (kept with the correction, shown in the audit log).
     reason: String,
+    /// The version the correction was made on. When given and the document has a newer
+    /// version by now, the correction is refused (409 `conflict`) rather than laid over
+    /// changes its author never saw.
+    #[serde(default)]
+    base_version: Option<u32>,
 }
 
 /// What a correction did.
@@ -212,7 +220,13 @@ pub(crate) struct CorrectionResult {
 }
 
 /// Stores a correction as the current viewer (who must be an editor) and updates the index.
-fn apply(state: &AppState, id: &str, patch: &Patch, reason: &str) -> Result<(i64, u32), WebError> {
+fn apply(
+    state: &AppState,
+    id: &str,
+    patch: &Patch,
+    reason: &str,
+    base_version: Option<u32>,
+) -> Result<(i64, u32), WebError> {
     let viewer = auth::current();
     let author = viewer.require(Role::Editor)?.name.clone();
     let reason = reason.trim();
@@ -220,7 +234,7 @@ fn apply(state: &AppState, id: &str, patch: &Patch, reason: &str) -> Result<(i64
         return Err(WebError::BadParameter("a correction needs a reason".into()));
     }
     let (cid, version) = state.with_store_mut(|st| {
-        let Some(done) = st.correct(id, patch, &author, reason)? else {
+        let Some(done) = st.correct(id, patch, &author, reason, base_version)? else {
             return Err(WebError::NotFound(format!("document {id:?}")));
         };
         st.audit(&author, "correction", id, &format!("#{} {} — {reason}", done.0, patch.describe()))?;
@@ -263,7 +277,8 @@ pub(crate) async fn correct_form(
         other => return Err(WebError::BadParameter(format!("unknown correction {other:?}"))),
     };
     let target = id.clone();
-    blocking(&state, move |s| apply(s, &target, &patch, &form.reason)).await?;
+    let base_version = form.version.trim().parse().ok();
+    blocking(&state, move |s| apply(s, &target, &patch, &form.reason, base_version)).await?;
     Ok(Redirect::to(&doc_url(&id)).into_response())
 }
 
@@ -290,6 +305,7 @@ pub(crate) async fn correct_api(
     viewer.check_csrf(csrf)?;
     let req: CorrectionRequest =
         serde_json::from_slice(&body).map_err(|e| WebError::BadParameter(format!("the request body: {e}")))?;
-    let (correction, version) = blocking(&state, move |s| apply(s, &id, &req.patch, &req.reason)).await?;
+    let (correction, version) =
+        blocking(&state, move |s| apply(s, &id, &req.patch, &req.reason, req.base_version)).await?;
     Ok(Json(CorrectionResult { correction, version }))
 }

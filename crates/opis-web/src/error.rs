@@ -86,6 +86,7 @@ impl WebError {
             WebError::Store(StoreError::Correction(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "correction_does_not_apply")
             }
+            WebError::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             WebError::Store(_) | WebError::Index(_) | WebError::Task(_) | WebError::Bind { .. } => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -118,6 +119,7 @@ impl IntoResponse for WebError {
             ),
             WebError::Rejected(why) => layout::error_page("Not accepted", why),
             WebError::Store(StoreError::Correction(why)) => layout::error_page("The correction does not apply", why),
+            WebError::Store(StoreError::Conflict(why)) => layout::error_page("Changed meanwhile", why),
             other => {
                 tracing::error!(error = %other, "serving a page failed");
                 layout::error_page(

@@ -43,7 +43,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use opis_index::Index;
-use opis_store::SqliteStore;
+use opis_store::SqlStore;
 
 pub use error::WebError;
 
@@ -53,7 +53,7 @@ const POOL_IDLE: usize = 8;
 /// What every handler shares: the data folder, a pool of store connections, the index.
 pub(crate) struct AppState {
     data: PathBuf,
-    idle: Mutex<Vec<SqliteStore>>,
+    idle: Mutex<Vec<SqlStore>>,
     index: Index,
     /// Failed sign-ins, for the rate limit.
     limiter: auth::SignInLimiter,
@@ -63,11 +63,11 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// Runs `f` with a store connection from the pool (opening one if none is idle).
-    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&SqliteStore) -> Result<T, WebError>) -> Result<T, WebError> {
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&SqlStore) -> Result<T, WebError>) -> Result<T, WebError> {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let store = match taken {
             Some(s) => s,
-            None => SqliteStore::open(&self.data)?,
+            None => SqlStore::open(&self.data)?,
         };
         let out = f(&store);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -98,9 +98,9 @@ impl AppState {
     /// Runs `f` with a store connection it may write with.
     pub(crate) fn with_store_mut<T>(
         &self,
-        f: impl FnOnce(&mut SqliteStore) -> Result<T, WebError>,
+        f: impl FnOnce(&mut SqlStore) -> Result<T, WebError>,
     ) -> Result<T, WebError> {
-        let mut store = SqliteStore::open(&self.data)?;
+        let mut store = SqlStore::open(&self.data)?;
         f(&mut store)
     }
 
@@ -108,7 +108,7 @@ impl AppState {
     /// writer held only for this; when `opis ingest` holds the writer, the next ingest or
     /// search catches up from the change log instead.
     pub(crate) fn sync_index(&self) {
-        let synced = SqliteStore::open(&self.data).map_err(WebError::from).and_then(|store| {
+        let synced = SqlStore::open(&self.data).map_err(WebError::from).and_then(|store| {
             let mut writer = Index::open(&self.data)?;
             writer.sync(&store)?;
             Ok(())
@@ -142,7 +142,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// created empty). The index is opened for reading only: bring it up to date before (as
 /// `opis serve` does with `Index::sync`).
 pub fn router(data: &Path) -> Result<Router, WebError> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     let index = Index::open(data)?;
     let state = Arc::new(AppState {
         data: data.to_owned(),

@@ -42,7 +42,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use opis_model::Document;
 use opis_store::listing::{ChangeCursor, ChangeFilter};
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::{AppState, Shared, WebError, blocking};
@@ -411,7 +411,7 @@ impl Context<'_> {
         x.out
     }
 
-    fn dispatch(&self, store: &SqliteStore, request: &Request) -> Result<String, Failure> {
+    fn dispatch(&self, store: &SqlStore, request: &Request) -> Result<String, Failure> {
         match request.verb {
             Verb::Identify => self.identify(store),
             Verb::ListMetadataFormats => self.list_metadata_formats(store, request.arg("identifier")),
@@ -425,7 +425,7 @@ impl Context<'_> {
         }
     }
 
-    fn identify(&self, store: &SqliteStore) -> Result<String, Failure> {
+    fn identify(&self, store: &SqlStore) -> Result<String, Failure> {
         let earliest = store.earliest_change()?.map(|at| datestamp(&at)).unwrap_or_else(|| format_utc(self.now));
         let s = self.settings;
         let mut x = Xml::default();
@@ -453,7 +453,7 @@ impl Context<'_> {
         Ok(x.out)
     }
 
-    fn list_metadata_formats(&self, store: &SqliteStore, identifier: Option<&str>) -> Result<String, Failure> {
+    fn list_metadata_formats(&self, store: &SqlStore, identifier: Option<&str>) -> Result<String, Failure> {
         if let Some(identifier) = identifier {
             self.document_for(store, identifier)?;
         }
@@ -470,7 +470,7 @@ impl Context<'_> {
         Ok(x.out)
     }
 
-    fn list_sets(&self, store: &SqliteStore, token: Option<&str>) -> Result<String, Failure> {
+    fn list_sets(&self, store: &SqlStore, token: Option<&str>) -> Result<String, Failure> {
         if token.is_some() {
             return Err(OaiError::bad_token("this repository issues no resumption tokens for ListSets").into());
         }
@@ -490,7 +490,7 @@ impl Context<'_> {
         Ok(x.out)
     }
 
-    fn get_record(&self, store: &SqliteStore, identifier: &str, prefix: &str) -> Result<String, Failure> {
+    fn get_record(&self, store: &SqlStore, identifier: &str, prefix: &str) -> Result<String, Failure> {
         let stored = self.document_for(store, identifier)?;
         check_prefix(prefix)?;
         let mut x = Xml::default();
@@ -501,7 +501,7 @@ impl Context<'_> {
     }
 
     /// ListIdentifiers and ListRecords: one page, and the token for the next.
-    fn list(&self, store: &SqliteStore, request: &Request) -> Result<String, Failure> {
+    fn list(&self, store: &SqlStore, request: &Request) -> Result<String, Failure> {
         let (query, position, total, after) = match request.arg("resumptionToken") {
             Some(token) => {
                 let t = Token::decode(token, request.verb, self.now, self.settings.token_ttl_secs)?;
@@ -596,7 +596,7 @@ impl Context<'_> {
     }
 
     /// The stored document an OAI identifier names, or `idDoesNotExist`.
-    fn document_for(&self, store: &SqliteStore, identifier: &str) -> Result<opis_store::StoredDocument, Failure> {
+    fn document_for(&self, store: &SqlStore, identifier: &str) -> Result<opis_store::StoredDocument, Failure> {
         let unknown =
             || OaiError::new("idDoesNotExist", format!("{identifier} is not an identifier of this repository"));
         let prefix = format!("oai:{}:", self.settings.repository_id);
@@ -821,7 +821,7 @@ struct ListQuery {
 
 impl ListQuery {
     /// The store filter: the date bounds checked, the set resolved to its collections.
-    fn filter(&self, store: &SqliteStore) -> Result<ChangeFilter, Failure> {
+    fn filter(&self, store: &SqlStore) -> Result<ChangeFilter, Failure> {
         let from = self.from.as_deref().map(|f| parse_bound(f, "from")).transpose()?;
         let until = self.until.as_deref().map(|u| parse_bound(u, "until")).transpose()?;
         if let (Some(f), Some(u)) = (&from, &until) {
@@ -912,7 +912,7 @@ struct SetInfo {
     names: Vec<String>,
 }
 
-fn sets(store: &SqliteStore) -> Result<Vec<SetInfo>, Failure> {
+fn sets(store: &SqlStore) -> Result<Vec<SetInfo>, Failure> {
     let mut by_spec: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let visible = store.collections_visible(&crate::auth::visibility())?;
     for name in visible.into_iter().map(|c| c.name).filter(|n| !n.is_empty()) {

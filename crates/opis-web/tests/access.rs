@@ -20,7 +20,7 @@ use opis_index::Index;
 use opis_model::{BlockKind, Document};
 use opis_store::access::{AccessLevel, Scope};
 use opis_store::auth::Role;
-use opis_store::{Provenance, PutOutcome, SqliteStore, Store};
+use opis_store::{Provenance, PutOutcome, SqlStore, Store};
 use tower::ServiceExt;
 
 const SEED_ID: &str = "wilson-113647";
@@ -63,7 +63,7 @@ fn fixture(name: &str) -> Fixture {
     let collection = restricted.collection.clone().expect("the FRUS reader names the volume");
     let frus_count = frus.iter().filter(|d| d.collection.as_deref() == Some(collection.as_str())).count() as u64;
     docs.extend(frus);
-    let mut store = SqliteStore::open(&dir).expect("store");
+    let mut store = SqlStore::open(&dir).expect("store");
     store.put_batch(&docs.into_iter().map(|d| (d, Provenance::default())).collect::<Vec<_>>()).expect("put");
     assert_eq!(store.set_access(Scope::Document, &restricted.id, Some(&AccessLevel::Restricted)).expect("rule"), 1);
     for (user, role) in [("rita", Role::Reader), ("nora", Role::Reader), ("ed", Role::Editor), ("ada", Role::Admin)] {
@@ -222,7 +222,7 @@ async fn every_write_endpoint_refuses_anonymous_requests_and_readers() {
     // Under /api the refusal is the API's JSON error object.
     let error: serde_json::Value = serde_json::from_str(&refused.body).expect("a JSON error");
     assert_eq!(error["error"]["code"], "unauthorized");
-    let store = SqliteStore::open(&f.dir).expect("store");
+    let store = SqlStore::open(&f.dir).expect("store");
     assert_eq!(store.document(SEED_ID).expect("read").expect("seed").version, 1, "nothing was written");
     assert!(store.corrections(None).expect("corrections").is_empty());
 }
@@ -273,7 +273,7 @@ async fn failed_sign_ins_are_slowed_logged_and_never_log_the_password() {
         post_form(&app, "/signin", Some(&cookie), &[("name", "ada"), ("password", PASSWORD), ("csrf", &csrf)]).await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 
-    let store = SqliteStore::open(&f.dir).expect("store");
+    let store = SqlStore::open(&f.dir).expect("store");
     let failed = store.audit_entries(Some("sign_in_failed"), 100).expect("audit");
     assert_eq!(failed.len(), 12 - refused, "every failure that was tried is in the audit log");
     assert!(failed.iter().all(|e| e.actor == "ada" && !e.detail.contains("wrong guess")));
@@ -294,7 +294,7 @@ async fn failed_sign_ins_are_slowed_logged_and_never_log_the_password() {
     }
 
     // Nothing in the store file holds a password, a session id or a token in clear.
-    let db = store.path().to_owned();
+    let db = store.path().expect("an embedded store").to_owned();
     let mut bytes = std::fs::read(&db).expect("db");
     bytes.extend(std::fs::read(db.with_extension("sqlite3-wal")).unwrap_or_default());
     for secret in [PASSWORD, session_id, f.editor_token.as_str()] {
@@ -402,7 +402,7 @@ async fn a_restricted_document_is_on_no_anonymous_surface_and_on_every_granted_o
 
     // Made public again, anonymous readers find it.
     {
-        let mut store = SqliteStore::open(&f.dir).expect("store");
+        let mut store = SqlStore::open(&f.dir).expect("store");
         store.set_access(Scope::Document, id, None).expect("clear");
         let mut index = Index::open(&f.dir).expect("index");
         index.sync(&store).expect("sync");
@@ -415,7 +415,7 @@ async fn a_restricted_document_is_on_no_anonymous_surface_and_on_every_granted_o
 #[tokio::test]
 async fn an_embargoed_collection_is_hidden_until_its_day() {
     let f = fixture("embargo");
-    let mut store = SqliteStore::open(&f.dir).expect("store");
+    let mut store = SqlStore::open(&f.dir).expect("store");
     let future = AccessLevel::Embargoed { until: "2999-01-01".into() };
     assert_eq!(store.set_access(Scope::Collection, "seed", Some(&future)).expect("rule"), 1);
     let mut index = Index::open(&f.dir).expect("index");
@@ -502,7 +502,7 @@ async fn an_editors_correction_survives_reingest_of_the_same_and_of_a_modified_s
         .body(Body::from(bad.to_string()));
     assert_eq!(send(&app, req.expect("request")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let mut store = SqliteStore::open(&f.dir).expect("store");
+    let mut store = SqlStore::open(&f.dir).expect("store");
     let corrections = store.corrections(Some(SEED_ID)).expect("corrections");
     assert_eq!(corrections.len(), 2);
     assert_eq!((corrections[0].author.as_str(), corrections[1].author.as_str()), ("ed", "token:1"));
@@ -510,7 +510,7 @@ async fn an_editors_correction_survives_reingest_of_the_same_and_of_a_modified_s
     assert_eq!(audit.len(), 2);
 
     // Re-ingest of the unchanged seed: nothing changes.
-    let reingest = |store: &mut SqliteStore, doc: Document| {
+    let reingest = |store: &mut SqlStore, doc: Document| {
         let outcome = store.put_batch(&[(doc, Provenance::default())]).expect("put")[0];
         let current = store.document(SEED_ID).expect("read").expect("seed");
         (outcome, current)
@@ -586,7 +586,7 @@ async fn the_reading_views_forms_split_and_merge_a_turn_and_set_a_field_and_a_he
         }
     };
     let current =
-        || turns(&SqliteStore::open(&f.dir).expect("store").document(SEED_ID).expect("read").expect("seed").document);
+        || turns(&SqlStore::open(&f.dir).expect("store").document(SEED_ID).expect("read").expect("seed").document);
 
     // Split where "There is the Warsaw Pact." begins; the second part given to Kaganovich.
     post(vec![
@@ -648,7 +648,7 @@ async fn the_reading_views_forms_split_and_merge_a_turn_and_set_a_field_and_a_he
     let reading = get(&app, &format!("/doc/{SEED_ID}"), None).await.body;
     assert!(reading.contains("Moscow, the Kremlin"));
     assert!(reading.contains("Opening of the session (test)"));
-    let store = SqliteStore::open(&f.dir).expect("store");
+    let store = SqlStore::open(&f.dir).expect("store");
     let done: Vec<String> = store.corrections(Some(SEED_ID)).expect("c").iter().map(|c| c.patch.describe()).collect();
     assert_eq!(done.len(), 5, "{done:?}");
     assert_eq!(store.document(SEED_ID).expect("read").expect("seed").version, 6, "one version each");
@@ -688,7 +688,7 @@ async fn an_editor_uploads_a_file_and_gets_the_same_diagnostics_as_the_command_l
         assert_eq!(got["outcome"], "new");
         assert_eq!(got["diagnostics"], serde_json::to_value(&want.diagnostics).expect("json"));
     }
-    let store = SqliteStore::open(&f.dir).expect("store");
+    let store = SqlStore::open(&f.dir).expect("store");
     let first = store.document(&cli.documents[0].id).expect("read").expect("stored");
     assert_eq!(first.document.collection.as_deref(), Some("uploaded"));
     assert_eq!(first.source_path.as_deref(), Some(format!("upload:{name}").as_str()));

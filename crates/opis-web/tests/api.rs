@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use opis_index::Index;
 use opis_model::{BlockKind, Document};
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -42,7 +42,7 @@ fn fixture() -> &'static (Vec<Document>, PathBuf) {
         let mut seen = BTreeSet::new();
         docs.retain(|d| seen.insert(d.id.clone()));
         let batch: Vec<(Document, Provenance)> = docs.iter().map(|d| (d.clone(), Provenance::default())).collect();
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         store.put_batch(&batch).expect("put");
         let mut index = Index::open(&dir).expect("index");
         index.sync(&store).expect("sync");

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use opis_index::Index;
 use opis_model::{Block, BlockKind, Document, Note, Section};
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use tower::ServiceExt;
 
 const SEED_ID: &str = "wilson-113647";
@@ -58,7 +58,7 @@ fn data() -> &'static Path {
         docs.extend(parse(&shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml"), "frus"));
         docs.push(hostile());
         let batch: Vec<(Document, Provenance)> = docs.into_iter().map(|d| (d, Provenance::default())).collect();
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         store.put_batch(&batch).expect("put");
         let mut index = Index::open(&dir).expect("index");
         index.sync(&store).expect("sync");

@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{parse, shared};
 use opis_index::Index;
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use proptest::prelude::*;
 use tower::ServiceExt;
 
@@ -32,7 +32,7 @@ fn data() -> &'static Path {
         let mut docs = parse(&shared().join("seed/presidium-1956-10-30.txt"), "seed");
         docs.extend(parse(&shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml"), "frus"));
         let batch: Vec<_> = docs.into_iter().map(|d| (d, Provenance::default())).collect();
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         store.put_batch(&batch).expect("put");
         Index::open(&dir).expect("index").sync(&store).expect("sync");
         dir
@@ -440,7 +440,7 @@ fn the_server_loop_gives_each_request_its_client_address() {
         ),
     );
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    let store = SqliteStore::open(data()).expect("store");
+    let store = SqlStore::open(data()).expect("store");
     let failed = store.audit_entries(Some("sign_in_failed"), 10).expect("audit");
     let entry = failed.iter().find(|e| e.actor == "nobody-at-all").expect("the failure is audited");
     assert_eq!(entry.detail, "from 127.0.0.1");

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use opis_formats::xml::Element;
 use opis_model::Document;
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use opis_web::oai::OaiSettings;
 use tower::ServiceExt;
 
@@ -54,7 +54,7 @@ fn scratch(name: &str) -> PathBuf {
 /// Stores `batches` one transaction each, a little over a second apart, so that each batch has
 /// datestamps of its own.
 fn store_batches(dir: &Path, batches: Vec<Vec<Document>>) {
-    let mut store = SqliteStore::open(dir).expect("store");
+    let mut store = SqlStore::open(dir).expect("store");
     for (i, batch) in batches.into_iter().enumerate() {
         if i > 0 {
             std::thread::sleep(Duration::from_millis(1100));
@@ -82,7 +82,7 @@ fn settings() -> OaiSettings {
 
 /// Every current document: (id, updated_at), and the documents by id.
 fn store_view(dir: &Path) -> (Vec<(String, String)>, std::collections::BTreeMap<String, Document>) {
-    let store = SqliteStore::open(dir).expect("store");
+    let store = SqlStore::open(dir).expect("store");
     let mut stamps = Vec::new();
     let mut docs = std::collections::BTreeMap::new();
     store

@@ -14,7 +14,7 @@ use opis_formats::pocom::{join, read_pocom};
 use opis_index::Index;
 use opis_model::Document;
 use opis_store::access::{AccessLevel, Scope};
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use tower::ServiceExt;
 
 fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -41,7 +41,7 @@ fn build_data(name: &str) -> PathBuf {
         std::fs::create_dir_all(&dir).unwrap();
         let mut docs: Vec<Document> = parse(&shared().join("seed/presidium-1956-10-30.txt"), "seed");
         docs.extend(parse(&shared().join("corpora/frus/frus1955-57v25_excerpt_ch8_d162-d165.xml"), "frus"));
-        let mut store = SqliteStore::open(&dir).unwrap();
+        let mut store = SqlStore::open(&dir).unwrap();
         let batch: Vec<(Document, Provenance)> = docs.iter().cloned().map(|d| (d, Provenance::default())).collect();
         store.put_batch(&batch).unwrap();
         let mut files = Vec::new();
@@ -102,7 +102,7 @@ async fn the_authority_shows_an_anonymous_reader_nothing_of_a_restricted_documen
     let (_, before) = get_from(&dir, "/person/Wailes").await;
     // Document 162 names Wailes ("From Wailes, note 040525 …").
     assert!(before.contains("/doc/frus1955-57v25-d162"), "{before}");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqlStore::open(&dir).unwrap();
     store.set_access(Scope::Document, "frus1955-57v25-d162", Some(&AccessLevel::Restricted)).unwrap();
     Index::open(&dir).unwrap().sync(&store).unwrap();
     let (status, after) = get_from(&dir, "/person/Wailes").await;

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use opis_index::Index;
 use opis_model::{Block, BlockKind, DocDate, Document, Note, Participants, PersonMention, Section};
-use opis_store::{Provenance, SqliteStore, Store};
+use opis_store::{Provenance, SqlStore, Store};
 use tower::ServiceExt;
 
 const SEED_ID: &str = "wilson-113647";
@@ -91,7 +91,7 @@ fn data() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let batch: Vec<(Document, Provenance)> = all_docs().into_iter().map(|d| (d, Provenance::default())).collect();
-        let mut store = SqliteStore::open(&dir).expect("store");
+        let mut store = SqlStore::open(&dir).expect("store");
         store.put_batch(&batch).expect("put");
         let mut index = Index::open(&dir).expect("index");
         index.sync(&store).expect("sync");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use opis_store::SqliteStore;
+use opis_store::SqlStore;
 use opis_store::access::{AccessLevel, Scope};
 use opis_store::auth::Role;
 use opis_store::corrections::Patch;
@@ -87,7 +87,7 @@ fn read_password() -> Result<String> {
 }
 
 pub fn user(data: &Path, command: UserCommand) -> Result<()> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     match command {
         UserCommand::Add { name, role } => {
             let password = read_password()?;
@@ -112,7 +112,7 @@ pub fn user(data: &Path, command: UserCommand) -> Result<()> {
 }
 
 pub fn token(data: &Path, command: TokenCommand) -> Result<()> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     match command {
         TokenCommand::Create { role, label } => {
             let (info, secret) = store.create_token(role, &label)?;
@@ -138,7 +138,7 @@ pub fn token(data: &Path, command: TokenCommand) -> Result<()> {
 }
 
 pub fn access(data: &Path, command: AccessCommand) -> Result<()> {
-    let mut store = SqliteStore::open(data)?;
+    let mut store = SqlStore::open(data)?;
     match command {
         AccessCommand::Set { scope, name, level, until } => {
             let level = AccessLevel::parse(&level, until.as_deref())?;
@@ -162,14 +162,14 @@ pub fn access(data: &Path, command: AccessCommand) -> Result<()> {
 }
 
 /// Brings the index up to the store after a change the index must follow.
-fn sync_index(data: &Path, store: &SqliteStore) -> Result<()> {
+fn sync_index(data: &Path, store: &SqlStore) -> Result<()> {
     let mut index = opis_index::Index::open(data)?;
     index.sync(store).context("updating the search index")?;
     Ok(())
 }
 
 pub fn grant(data: &Path, user: &str, scope: Scope, name: &str, revoke: bool) -> Result<()> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     let Some(account) = store.user(user)? else { bail!("no user named {user:?}") };
     let target = format!("{}:{name}", scope.as_str());
     if revoke {
@@ -187,8 +187,8 @@ pub fn grant(data: &Path, user: &str, scope: Scope, name: &str, revoke: bool) ->
 /// Applies a correction given as the JSON of a patch.
 pub fn correct(data: &Path, id: &str, patch: &str, reason: &str, author: &str) -> Result<()> {
     let patch: Patch = serde_json::from_str(patch).context("reading the patch (JSON with an \"op\")")?;
-    let mut store = SqliteStore::open(data)?;
-    let Some((cid, version)) = store.correct(id, &patch, author, reason)? else { bail!("no document {id:?}") };
+    let mut store = SqlStore::open(data)?;
+    let Some((cid, version)) = store.correct(id, &patch, author, reason, None)? else { bail!("no document {id:?}") };
     store.audit(author, "correction", id, &format!("#{cid} {} — {reason}", patch.describe()))?;
     sync_index(data, &store)?;
     eprintln!("correction {cid}: {id} is now version {version}");
@@ -198,7 +198,7 @@ pub fn correct(data: &Path, id: &str, patch: &str, reason: &str, author: &str) -
 /// Lists corrections (of one document, or all): id, document, status, author, time, reason,
 /// patch; `needs_review` marks one the last ingest could not apply.
 pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     for c in store.corrections(id)? {
         if json {
             println!("{}", serde_json::to_string(&c)?);
@@ -219,7 +219,7 @@ pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
 }
 
 pub fn audit(data: &Path, action: Option<&str>, limit: usize, json: bool) -> Result<()> {
-    let store = SqliteStore::open(data)?;
+    let store = SqlStore::open(data)?;
     for e in store.audit_entries(action, limit)? {
         if json {
             println!("{}", serde_json::to_string(&e)?);

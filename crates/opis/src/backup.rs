@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use opis_index::Index;
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,7 +39,7 @@ pub struct Manifest {
 }
 
 /// The digest of a store's documents, as [`Manifest::content_digest`].
-fn content_digest(store: &SqliteStore) -> Result<(usize, String)> {
+fn content_digest(store: &SqlStore) -> Result<(usize, String)> {
     let rows = store.content_hashes()?;
     let mut hasher = Sha256::new();
     for (id, version, hash) in &rows {
@@ -80,7 +80,7 @@ pub fn backup(data: &Path, dir: &Path) -> Result<()> {
     let _lock = WriterLock::acquire(data, "backup")?;
     ensure!(data.join(STORE_FILE).exists(), "no opis store in {}", data.display());
     empty_folder(dir, "the backup folder")?;
-    let store = SqliteStore::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let store = SqlStore::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
     // The index first: it may then be behind the store copy, never ahead (a restore catches up).
     let index_applied = match Index::open(data) {
         Ok(index) => {
@@ -96,7 +96,7 @@ pub fn backup(data: &Path, dir: &Path) -> Result<()> {
     };
     let dest = dir.join(STORE_FILE);
     store.backup_to(&dest).with_context(|| format!("backing up the store to {}", dest.display()))?;
-    let copy = SqliteStore::open(dir).with_context(|| format!("opening the copy {}", dest.display()))?;
+    let copy = SqlStore::open(dir).with_context(|| format!("opening the copy {}", dest.display()))?;
     let problems = copy.integrity_check()?;
     ensure!(problems.is_empty(), "the copy {} is damaged: {}", dest.display(), problems.join("; "));
     let (documents, content_digest) = content_digest(&copy)?;
@@ -125,7 +125,7 @@ pub fn restore(dir: &Path, data: &Path) -> Result<()> {
     )
     .with_context(|| format!("reading {}", manifest_path.display()))?;
     let source = dir.join(STORE_FILE);
-    let problems = SqliteStore::check_file(&source).with_context(|| format!("checking {}", source.display()))?;
+    let problems = SqlStore::check_file(&source).with_context(|| format!("checking {}", source.display()))?;
     ensure!(problems.is_empty(), "the backup's store {} is damaged: {}", source.display(), problems.join("; "));
     if data.exists() {
         let others: Vec<_> = std::fs::read_dir(data)?
@@ -142,7 +142,7 @@ pub fn restore(dir: &Path, data: &Path) -> Result<()> {
     let _lock = WriterLock::acquire(data, "restore")?;
     std::fs::copy(&source, data.join(STORE_FILE))
         .with_context(|| format!("copying {} into {}", source.display(), data.display()))?;
-    let store = SqliteStore::open(data).with_context(|| format!("opening the restored store in {}", data.display()))?;
+    let store = SqlStore::open(data).with_context(|| format!("opening the restored store in {}", data.display()))?;
     let (documents, digest) = content_digest(&store)?;
     if digest != manifest.content_digest || documents != manifest.documents {
         bail!(

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use opis_index::{Index, MAX_LIMIT, MAX_OFFSET, SearchOptions, Sort};
 use opis_model::Document;
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 
 /// The JSON Lines export's file name.
 pub const JSONL_FILE: &str = "opis-documents.jsonl";
@@ -36,7 +36,7 @@ pub enum ExportFormat {
 /// how many.
 pub fn run(
     data: &Path,
-    store: &SqliteStore,
+    store: &SqlStore,
     format: ExportFormat,
     out: &Path,
     query: Option<&str>,
@@ -72,7 +72,7 @@ pub fn run(
 }
 
 /// The ids of the documents a search matches (a turn's match counts for its document).
-fn matching_ids(data: &Path, store: &SqliteStore, query: &str) -> Result<BTreeSet<String>> {
+fn matching_ids(data: &Path, store: &SqlStore, query: &str) -> Result<BTreeSet<String>> {
     let mut index = Index::open(data).with_context(|| format!("opening the search index in {}", data.display()))?;
     if index.applied_seq() < store.last_change()? {
         index.sync(store).context("updating the search index")?;

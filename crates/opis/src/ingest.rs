@@ -29,7 +29,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use opis_formats::extract::authority::summary_of;
 use opis_formats::{FormatError, Reader, parse_file, parse_lines};
 use opis_index::Index;
-use opis_store::{PreparedDocument, Provenance, PutOutcome, SqliteStore, Store};
+use opis_store::{PreparedDocument, Provenance, PutOutcome, SqlStore, Store};
 
 /// Documents per store transaction (`OPIS_BATCH_DOCUMENTS` overrides it, for the crash tests:
 /// small batches give many kill points on a small corpus).
@@ -137,14 +137,14 @@ enum Parsed {
 
 /// The writer's side: the store, the index it feeds, and how much is uncommitted there.
 struct Writer<'a> {
-    store: &'a mut SqliteStore,
+    store: &'a mut SqlStore,
     index: &'a mut Index,
     uncommitted: usize,
     /// The index could not follow a batch: `Index::sync` finishes the job.
     index_behind: bool,
 }
 
-pub fn run(opts: &IngestOptions, store: &mut SqliteStore, index: &mut Index) -> Result<IngestSummary> {
+pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Result<IngestSummary> {
     let mut writer = Writer { store, index, uncommitted: 0, index_behind: false };
     let batch_documents = batch_documents();
     let jobs = collect_jobs(&opts.paths)?;

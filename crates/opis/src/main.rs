@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use opis_formats::{Reader, parse_file};
 use opis_index::{Index, SearchOptions, Sort};
 use opis_model::Severity;
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 
 #[derive(Parser)]
 #[command(name = "opis", version, about = "A self-hosted archive engine for primary-source documents")]
@@ -320,8 +320,8 @@ fn print_document(
     Ok(())
 }
 
-fn open_store(data: &std::path::Path) -> Result<SqliteStore> {
-    SqliteStore::open(data).with_context(|| format!("opening the store in {}", data.display()))
+fn open_store(data: &std::path::Path) -> Result<SqlStore> {
+    SqlStore::open(data).with_context(|| format!("opening the store in {}", data.display()))
 }
 
 fn parse_reader(name: &str) -> Result<Reader, String> {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use opis_formats::extract::authority::{Overrides, SUMMARY_RULES, build_by_parts, summary_of};
 use opis_formats::pocom::{PocomRecord, join};
-use opis_store::{SqliteStore, Store};
+use opis_store::{SqlStore, Store};
 
 /// The editor's file in the data folder.
 pub const OVERRIDES_FILE: &str = "people.csv";
@@ -30,7 +30,7 @@ pub struct RebuildSummary {
 /// write time, a store older than the summaries); the authority is then built part by part
 /// (`build_by_parts`: the names of a group of tied nodes at a time, read from the store) and
 /// written part by part in one transaction, so memory stays with the largest part.
-pub fn rebuild(data: &Path, store: &mut SqliteStore, force: bool) -> Result<Option<RebuildSummary>> {
+pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<RebuildSummary>> {
     let started = std::time::Instant::now();
     // The writer's page cache: a rebuild reads every name and writes every link.
     store.tune_for_bulk_writes(crate::ingest::WRITER_CACHE_MIB)?;
@@ -112,7 +112,7 @@ fn fingerprint(last_change: i64, records: &[String], overrides: Option<&str>) ->
 }
 
 /// `opis people`.
-pub fn command(store: &SqliteStore, ambiguous: bool, show: Option<&str>, json: bool) -> Result<()> {
+pub fn command(store: &SqlStore, ambiguous: bool, show: Option<&str>, json: bool) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Some(id) = show {

@@ -1,0 +1,677 @@
+//! The store over SQL: [`SqlStore`] keeps documents, their versions, the queried facts and
+//! the change log in SQLite (embedded, one file in WAL mode in the data folder) or in
+//! PostgreSQL (a server, `--store postgres://…`), with the same code: see [`crate::db`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use opis_model::{ArchivalRef, BlockKind, Document};
+
+use crate::db::{Cell, Db, Engine, args};
+use crate::{
+    BatchReceipt, Change, PreparedDocument, Provenance, PutOutcome, Result, Stats, Store, StoreError, StoredDocument,
+    VersionInfo, migrations, time,
+};
+
+/// The store's file inside the data folder (embedded store).
+pub const STORE_FILE: &str = "store.sqlite3";
+
+/// Where the store is: the embedded SQLite file in a data folder, or a PostgreSQL server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAt {
+    /// `DATA/store.sqlite3`.
+    Folder(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user@host:port/db`).
+    Postgres(String),
+}
+
+impl StoreAt {
+    /// The store for a data folder and an optional store URL (`--store`, `OPIS_STORE`): the
+    /// URL when it is a PostgreSQL one, else the folder's embedded store.
+    pub fn resolve(data_dir: &Path, url: Option<&str>) -> Result<StoreAt> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(StoreAt::Folder(data_dir.to_owned())),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(StoreAt::Postgres(u.to_owned()))
+            }
+            Some(u) if u.starts_with("sqlite:") => Ok(StoreAt::Folder(PathBuf::from(&u["sqlite:".len()..]))),
+            Some(u) => {
+                Err(StoreError::Unsupported(format!("the store {u:?} is neither a postgres:// URL nor sqlite:FOLDER")))
+            }
+        }
+    }
+
+    /// Whether this is a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, StoreAt::Postgres(_))
+    }
+
+    /// What to call it in messages (a URL without its password).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreAt::Folder(dir) => dir.join(STORE_FILE).display().to_string(),
+            StoreAt::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// Creates a new, empty database `name` on the PostgreSQL server at `admin_url` (a URL of a
+/// database the role may connect to and create databases from) and returns its URL. For tests
+/// that want a database each, and for `opis migrate` into a server.
+pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::Unsupported(format!("{name:?} is not a plain database name (letters, digits, _)")));
+    }
+    let mut client = postgres::Client::connect(admin_url, postgres::NoTls)?;
+    client.batch_execute(&format!(
+        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+    ))?;
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin_url, None),
+    };
+    let server = match base.split_once("://").map(|(_, rest)| rest.contains('/')) {
+        Some(true) => base.rsplit_once('/').map_or(base, |(server, _)| server),
+        _ => base,
+    };
+    Ok(match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    })
+}
+
+/// A URL with any password replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((auth, host)) = rest.split_once('@') else { return url.to_owned() };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The store, on SQLite or PostgreSQL (see [`StoreAt`]).
+pub struct SqlStore {
+    db: Db,
+    /// The SQLite file (none on PostgreSQL).
+    path: Option<PathBuf>,
+    at: StoreAt,
+}
+
+/// WAL pages between automatic checkpoints for a bulk writer (16,384 pages of 4 KiB: 64 MiB).
+pub const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
+
+impl SqlStore {
+    /// Opens (creating if needed) the embedded store in `data_dir`, running migrations.
+    pub fn open(data_dir: &Path) -> Result<SqlStore> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_owned(), source })?;
+        let path = data_dir.join(STORE_FILE);
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        // WAL: readers never block the writer and a killed writer leaves the last
+        // committed state. NORMAL sync is safe against process crashes in WAL mode.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let store = SqlStore { db: Db::sqlite(conn), path: Some(path), at: StoreAt::Folder(data_dir.to_owned()) };
+        migrations::migrate(&store.db)?;
+        Ok(store)
+    }
+
+    /// Connects to the store on the PostgreSQL server at `url`, running migrations (the
+    /// database must exist; its tables are made on first use).
+    pub fn connect(url: &str) -> Result<SqlStore> {
+        let store = SqlStore { db: Db::postgres(url)?, path: None, at: StoreAt::Postgres(url.to_owned()) };
+        migrations::migrate(&store.db)?;
+        Ok(store)
+    }
+
+    /// Opens the store wherever it is.
+    pub fn open_at(at: &StoreAt) -> Result<SqlStore> {
+        match at {
+            StoreAt::Folder(dir) => SqlStore::open(dir),
+            StoreAt::Postgres(url) => SqlStore::connect(url),
+        }
+    }
+
+    /// Where it is.
+    pub fn at(&self) -> &StoreAt {
+        &self.at
+    }
+
+    /// Another connection to the same store.
+    pub fn reopen(&self) -> Result<SqlStore> {
+        SqlStore::open_at(&self.at)
+    }
+
+    /// Which engine holds it.
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+
+    /// Tunes this connection for bulk writes (ingest, reindex, the people rebuild): on SQLite a
+    /// page cache of `mib` MiB instead of 2 MiB (a batch touches the index pages of several
+    /// tables; a small cache re-reads and spills them mid-batch), and a WAL checkpoint every
+    /// [`WRITER_CHECKPOINT_PAGES`] pages instead of every 1,000 (a checkpoint copies each
+    /// changed page once and syncs, so fewer of them copy the pages a bulk write touches again
+    /// and again fewer times). The server's many read connections keep the defaults.
+    /// PostgreSQL tunes itself (its server settings).
+    pub fn tune_for_bulk_writes(&self, mib: u32) -> Result<()> {
+        if let Some(conn) = self.db.sqlite_conn() {
+            conn.pragma_update(None, "cache_size", -(i64::from(mib) * 1024))?;
+            conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        }
+        Ok(())
+    }
+
+    /// The connection, for this crate's other query modules.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The SQLite file (`None` on PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Stores one document (with its stored corrections re-applied when `reapply`); returns
+    /// what happened, the change-log seq it was logged under, and whether what was written
+    /// differs from what was handed in or is not public (see [`BatchReceipt::reread`]).
+    fn put_one(
+        db: &Db,
+        prepared: &PreparedDocument,
+        prov: &Provenance,
+        now: &str,
+        reapply: bool,
+    ) -> Result<(PutOutcome, Option<i64>, bool)> {
+        let corrected = match reapply {
+            true => crate::corrections::reapply(db, prepared.document())?.map(PreparedDocument::new),
+            false => None,
+        };
+        let reread = corrected.is_some();
+        let prepared = corrected.as_ref().unwrap_or(prepared);
+        let (doc, hash, stored) = (prepared.document(), prepared.hash(), prepared.stored());
+        let current = db.query_opt("SELECT version, content_hash FROM documents WHERE id = ?1", args![doc.id])?;
+        let current: Option<(u32, String)> = match current {
+            Some(r) => Some((r.get(0)?, r.get(1)?)),
+            None => None,
+        };
+        let (version, outcome) = match &current {
+            Some((_, h)) if h == hash => return Ok((PutOutcome::Unchanged, None, false)),
+            Some((v, _)) => (v + 1, PutOutcome::Changed { version: v + 1 }),
+            None => (1, PutOutcome::New),
+        };
+        db.execute(
+            "INSERT INTO versions (doc_id, version, content_hash, json, source_path, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            args![doc.id, version, hash, stored, prov.source_path, now],
+        )?;
+        let (date_from, date_to) = match &doc.date {
+            Some(d) => (Some(d.from.as_str()), Some(d.to.as_str())),
+            None => (None, None),
+        };
+        // The effective access rule is computed in the same statement: the document's own rule,
+        // else its collection's, else public.
+        let access_until: i64 = db
+            .value(
+                "INSERT INTO documents (id, version, content_hash, title, kind, language, collection, date_from, date_to,
+                                        created_at, updated_at, access_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, COALESCE(
+                    (SELECT until_key FROM access_rules WHERE scope = 'document' AND name = ?1),
+                    (SELECT until_key FROM access_rules WHERE scope = 'collection' AND name = ?7),
+                    0))
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, content_hash = excluded.content_hash,
+                    title = excluded.title, kind = excluded.kind, language = excluded.language,
+                    collection = excluded.collection, date_from = excluded.date_from, date_to = excluded.date_to,
+                    updated_at = excluded.updated_at, access_until = excluded.access_until
+                 RETURNING access_until",
+                args![doc.id, version, hash, doc.title, doc.kind, doc.language, doc.collection, date_from, date_to, now],
+            )?
+            .unwrap_or(crate::access::PUBLIC);
+        Self::write_facts(db, doc, current.is_some())?;
+        // A summary describes exactly what is stored: none when a correction changed it (the
+        // next rebuild makes it from the stored document).
+        crate::people::write_summary(db, &doc.id, hash, prepared.people().filter(|_| !reread), current.is_some())?;
+        let seq: i64 = db
+            .value(
+                "INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?3) RETURNING seq",
+                args![doc.id, version, now],
+            )?
+            .unwrap_or_default();
+        Ok((outcome, Some(seq), reread || access_until != crate::access::PUBLIC))
+    }
+
+    /// Replaces the queried facts of a document (turns, notes, references, persons); `existed`
+    /// says whether it had any to remove. On PostgreSQL each table's rows go in one statement
+    /// (arrays unnested by the server: one round trip instead of one per row).
+    fn write_facts(db: &Db, doc: &Document, existed: bool) -> Result<()> {
+        if existed {
+            for table in ["turns", "notes", "archival_refs", "persons"] {
+                db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
+            }
+        }
+        let mut turns: Vec<(u32, u32, String)> = Vec::new();
+        for (s, section) in doc.sections.iter().enumerate() {
+            for b in section.blocks.iter().filter(|b| b.kind == BlockKind::Turn) {
+                turns.push((turns.len() as u32, s as u32, b.speakers.join("; ")));
+            }
+        }
+        let mut refs: Vec<(Option<u32>, &ArchivalRef)> = Vec::new();
+        for note in &doc.notes {
+            refs.extend(note.archival_refs.iter().map(|r| (Some(note.n), r)));
+        }
+        refs.extend(doc.archival_refs.iter().map(|r| (None, r)));
+        let variants: Vec<String> = doc.persons.iter().map(|p| p.variants.join("; ")).collect();
+        if db.engine() == Engine::Postgres {
+            return Self::write_facts_unnested(db, doc, &turns, &refs, &variants);
+        }
+        for (turn, section, speakers) in &turns {
+            db.execute(
+                "INSERT INTO turns (doc_id, turn, section, speakers) VALUES (?1, ?2, ?3, ?4)",
+                args![doc.id, turn, section, speakers],
+            )?;
+        }
+        for (ord, note) in doc.notes.iter().enumerate() {
+            db.execute(
+                "INSERT INTO notes (doc_id, ord, n, text) VALUES (?1, ?2, ?3, ?4)",
+                args![doc.id, ord as u32, note.n, note.text],
+            )?;
+        }
+        for (note, r) in &refs {
+            db.execute(
+                "INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box, folder, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                args![
+                    doc.id, note, r.archive, r.fond, r.opis, r.papka, r.delo, r.leaves, r.file, r.r#box, r.folder,
+                    r.text
+                ],
+            )?;
+        }
+        for (p, variants) in doc.persons.iter().zip(&variants) {
+            db.execute(
+                "INSERT INTO persons (doc_id, name, mentions, variants) VALUES (?1, ?2, ?3, ?4)",
+                args![doc.id, p.name, p.mentions, variants],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_facts_unnested(
+        db: &Db,
+        doc: &Document,
+        turns: &[(u32, u32, String)],
+        refs: &[(Option<u32>, &ArchivalRef)],
+        variants: &[String],
+    ) -> Result<()> {
+        use crate::db::Value::{Ints, Texts};
+        let ints = |it: &mut dyn Iterator<Item = Option<i64>>| Ints(it.collect());
+        if !turns.is_empty() {
+            db.execute(
+                "INSERT INTO turns (doc_id, turn, section, speakers)
+                 SELECT ?1, * FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[])",
+                args![
+                    doc.id,
+                    ints(&mut turns.iter().map(|t| Some(i64::from(t.0)))),
+                    ints(&mut turns.iter().map(|t| Some(i64::from(t.1)))),
+                    Texts(turns.iter().map(|t| Some(t.2.as_str())).collect())
+                ],
+            )?;
+        }
+        if !doc.notes.is_empty() {
+            db.execute(
+                "INSERT INTO notes (doc_id, ord, n, text) SELECT ?1, * FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[])",
+                args![
+                    doc.id,
+                    ints(&mut (0..doc.notes.len() as i64).map(Some)),
+                    ints(&mut doc.notes.iter().map(|n| Some(i64::from(n.n)))),
+                    Texts(doc.notes.iter().map(|n| Some(n.text.as_str())).collect())
+                ],
+            )?;
+        }
+        if !refs.is_empty() {
+            let col = |f: fn(&ArchivalRef) -> Option<&str>| Texts(refs.iter().map(|(_, r)| f(r)).collect());
+            db.execute(
+                "INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box, folder, text)
+                 SELECT ?1, * FROM unnest(?2::bigint[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::text[],
+                                          ?8::text[], ?9::text[], ?10::text[], ?11::text[], ?12::text[])",
+                args![
+                    doc.id,
+                    ints(&mut refs.iter().map(|(n, _)| n.map(i64::from))),
+                    col(|r| Some(r.archive.as_str())),
+                    col(|r| r.fond.as_deref()),
+                    col(|r| r.opis.as_deref()),
+                    col(|r| r.papka.as_deref()),
+                    col(|r| r.delo.as_deref()),
+                    col(|r| r.leaves.as_deref()),
+                    col(|r| r.file.as_deref()),
+                    col(|r| r.r#box.as_deref()),
+                    col(|r| r.folder.as_deref()),
+                    col(|r| Some(r.text.as_str()))
+                ],
+            )?;
+        }
+        if !doc.persons.is_empty() {
+            db.execute(
+                "INSERT INTO persons (doc_id, name, mentions, variants)
+                 SELECT ?1, * FROM unnest(?2::text[], ?3::bigint[], ?4::text[])",
+                args![
+                    doc.id,
+                    Texts(doc.persons.iter().map(|p| Some(p.name.as_str())).collect()),
+                    ints(&mut doc.persons.iter().map(|p| Some(i64::from(p.mentions)))),
+                    Texts(variants.iter().map(|v| Some(v.as_str())).collect())
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A stored version's `json` column: LZ4-compressed JSON (a BLOB, as this build writes
+    /// it) or plain JSON text (as schema version 1 stores wrote it).
+    pub(crate) fn decode(id: &str, version: u32, value: &Cell) -> Result<Document> {
+        let corrupt = |message: String| StoreError::Undecodable { id: id.to_owned(), version, message };
+        let parsed = match value {
+            Cell::Text(json) => serde_json::from_str(json),
+            Cell::Blob(packed) => {
+                let json = lz4_flex::block::decompress_size_prepended(packed).map_err(|e| corrupt(e.to_string()))?;
+                serde_json::from_slice(&json)
+            }
+            other => return Err(corrupt(format!("{other:?} where JSON was expected"))),
+        };
+        parsed.map_err(|source| StoreError::Corrupt { id: id.to_owned(), version, source })
+    }
+
+    /// A row of `SELECT d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path,
+    /// d.access_until` as a stored document.
+    pub(crate) fn stored_row(r: &crate::db::Row) -> Result<StoredDocument> {
+        let id: String = r.get(0)?;
+        let version: u32 = r.get(1)?;
+        Ok(StoredDocument {
+            document: Self::decode(&id, version, r.cell(4))?,
+            version,
+            content_hash: r.get(2)?,
+            updated_at: r.get(3)?,
+            source_path: r.get(5)?,
+            access_until: r.get(6)?,
+        })
+    }
+}
+
+/// The columns [`SqlStore::stored_row`] reads, from `documents d JOIN versions v`.
+pub(crate) const STORED_COLUMNS: &str =
+    "d.id, d.version, d.content_hash, d.updated_at, v.json, v.source_path, d.access_until";
+
+impl SqlStore {
+    /// As [`Store::put_prepared`] on `db` (joining its open transaction, if any), re-applying
+    /// stored corrections when `reapply` (not when the documents already carry them: a
+    /// correction writing its result).
+    pub(crate) fn put_in(db: &Db, batch: &[(PreparedDocument, Provenance)], reapply: bool) -> Result<BatchReceipt> {
+        db.write(|db| {
+            // Taken with the write lock held, so that commits are in `updated_at` order whatever
+            // the writers (harvesters page by it).
+            let now = time::now_rfc3339();
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let (mut first, mut last) = (None, None);
+            let mut reread = false;
+            for (doc, prov) in batch {
+                let (outcome, seq, differs) = Self::put_one(db, doc, prov, &now, reapply)?;
+                reread |= differs;
+                outcomes.push(outcome);
+                if let Some(seq) = seq {
+                    first.get_or_insert(seq);
+                    last = Some(seq);
+                }
+            }
+            Ok(BatchReceipt { outcomes, seqs: first.zip(last).map(|(a, b)| a..=b), reread })
+        })
+    }
+}
+
+impl Store for SqlStore {
+    fn put_prepared(&mut self, batch: &[(PreparedDocument, Provenance)]) -> Result<BatchReceipt> {
+        Self::put_in(&self.db, batch, true)
+    }
+
+    fn document(&self, id: &str) -> Result<Option<StoredDocument>> {
+        let row = self.db.query_opt(
+            &format!(
+                "SELECT {STORED_COLUMNS} FROM documents d JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+                 WHERE d.id = ?1"
+            ),
+            args![id],
+        )?;
+        row.as_ref().map(Self::stored_row).transpose()
+    }
+
+    fn versions(&self, id: &str) -> Result<Vec<VersionInfo>> {
+        let rows = self.db.query(
+            "SELECT version, content_hash, created_at, source_path FROM versions WHERE doc_id = ?1 ORDER BY version",
+            args![id],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(VersionInfo {
+                    version: r.get(0)?,
+                    content_hash: r.get(1)?,
+                    created_at: r.get(2)?,
+                    source_path: r.get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    fn version(&self, id: &str, version: u32) -> Result<Option<Document>> {
+        let row =
+            self.db.query_opt("SELECT json FROM versions WHERE doc_id = ?1 AND version = ?2", args![id, version])?;
+        row.map(|r| Self::decode(id, version, r.cell(0))).transpose()
+    }
+
+    fn for_each_document(&self, f: &mut dyn FnMut(StoredDocument) -> Result<()>) -> Result<()> {
+        // Pages of 256 by id (a keyset): memory stays bounded on both engines, and `f` may use
+        // the store between pages.
+        let mut after = String::new();
+        loop {
+            let rows = self.db.query(
+                &format!(
+                    "SELECT {STORED_COLUMNS} FROM documents d
+                     JOIN versions v ON v.doc_id = d.id AND v.version = d.version
+                     WHERE d.id > ?1 ORDER BY d.id LIMIT 256"
+                ),
+                args![after],
+            )?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = last.get(0)?;
+            for r in &rows {
+                f(Self::stored_row(r)?)?;
+            }
+        }
+    }
+
+    fn ids_and_versions(&self) -> Result<Vec<(String, u32)>> {
+        let rows = self.db.query("SELECT id, version FROM documents ORDER BY id", args![])?;
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
+    }
+
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let rows = self.db.query(
+            "SELECT seq, doc_id, version FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            args![seq, limit.min(i64::MAX as usize)],
+        )?;
+        rows.iter().map(|r| Ok(Change { seq: r.get(0)?, doc_id: r.get(1)?, version: r.get(2)? })).collect()
+    }
+
+    fn last_change(&self) -> Result<i64> {
+        Ok(self.db.value("SELECT COALESCE(MAX(seq), 0) FROM changes", args![])?.unwrap_or(0))
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let count = |sql: &str| -> Result<u64> { Ok(self.db.value::<i64>(sql, args![])?.unwrap_or(0) as u64) };
+        let mut stats = Stats {
+            documents: count("SELECT COUNT(*) FROM documents")?,
+            turns: count("SELECT COUNT(*) FROM turns")?,
+            notes: count("SELECT COUNT(*) FROM notes")?,
+            persons: count("SELECT COUNT(DISTINCT name) FROM persons")?,
+            ..Default::default()
+        };
+        let rows = self.db.query(
+            "SELECT COALESCE(collection, ''), COUNT(*) FROM documents GROUP BY COALESCE(collection, '') ORDER BY 1",
+            args![],
+        )?;
+        for r in rows {
+            stats.collections.insert(r.get(0)?, r.get::<i64>(1)? as u64);
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opis_model::{Block, DocDate, Section};
+
+    fn scratch() -> std::path::PathBuf {
+        crate::test_dir("store")
+    }
+
+    fn doc(id: &str, text: &str) -> Document {
+        Document {
+            id: id.into(),
+            title: format!("Title of {id}"),
+            kind: "record".into(),
+            language: "en".into(),
+            date: Some(DocDate { text: "1956".into(), from: "1956-01-01".into(), to: "1956-12-31".into() }),
+            sections: vec![Section {
+                blocks: vec![Block {
+                    kind: BlockKind::Turn,
+                    speakers: vec!["Zhukov".into()],
+                    text: text.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn prov() -> Provenance {
+        Provenance { source_path: "x.txt".into() }
+    }
+
+    #[test]
+    fn versions_are_kept_and_unchanged_content_writes_nothing() {
+        for mut store in crate::test_stores("store") {
+            assert_eq!(store.put_batch(&[(doc("a", "one"), prov())]).unwrap(), vec![PutOutcome::New]);
+            let seq = store.last_change().unwrap();
+            assert_eq!(store.put_batch(&[(doc("a", "one"), prov())]).unwrap(), vec![PutOutcome::Unchanged]);
+            assert_eq!(store.last_change().unwrap(), seq, "an unchanged document writes no change");
+            assert_eq!(
+                store.put_batch(&[(doc("a", "two"), prov())]).unwrap(),
+                vec![PutOutcome::Changed { version: 2 }]
+            );
+            let current = store.document("a").unwrap().unwrap();
+            assert_eq!(current.version, 2);
+            assert_eq!(current.document.sections[0].blocks[0].text, "two");
+            assert_eq!(store.version("a", 1).unwrap().unwrap().sections[0].blocks[0].text, "one");
+            assert_eq!(store.versions("a").unwrap().iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+            let stats = store.stats().unwrap();
+            assert_eq!((stats.documents, stats.turns), (1, 1));
+            assert_eq!(store.changes_since(0, 10).unwrap().len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_batch_receipt_names_the_contiguous_seqs_of_what_it_wrote() {
+        for mut store in crate::test_stores("receipt") {
+            store.put_batch(&[(doc("a", "one"), prov())]).unwrap();
+            let batch: Vec<_> = [doc("a", "one"), doc("b", "two"), doc("a", "changed"), doc("c", "three")]
+                .into_iter()
+                .map(|d| (PreparedDocument::new(d), prov()))
+                .collect();
+            let receipt = store.put_prepared(&batch).unwrap();
+            assert_eq!(
+                receipt.outcomes,
+                vec![PutOutcome::Unchanged, PutOutcome::New, PutOutcome::Changed { version: 2 }, PutOutcome::New]
+            );
+            assert_eq!(receipt.seqs, Some(2..=4));
+            let logged: Vec<_> = store.changes_since(1, 10).unwrap().into_iter().map(|c| (c.seq, c.doc_id)).collect();
+            assert_eq!(logged, vec![(2, "b".into()), (3, "a".into()), (4, "c".into())]);
+            let unchanged = store.put_prepared(&batch[1..2]).unwrap();
+            assert_eq!(unchanged.seqs, None);
+            assert_eq!(batch[1].0.hash(), crate::content_hash(batch[1].0.document()));
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave_and_the_change_log_is_in_commit_order() {
+        for store in crate::test_stores("writers") {
+            let writers: Vec<_> = (0..3)
+                .map(|w| {
+                    let mut mine = store.reopen().unwrap();
+                    std::thread::spawn(move || {
+                        let mut receipts = Vec::new();
+                        for b in 0..8 {
+                            let batch: Vec<_> = (0..5)
+                                .map(|i| (PreparedDocument::new(doc(&format!("w{w}-{b}-{i}"), "text")), prov()))
+                                .collect();
+                            receipts.push(mine.put_prepared(&batch).unwrap());
+                        }
+                        receipts
+                    })
+                })
+                .collect();
+            let mut batches = Vec::new();
+            for w in writers {
+                for r in w.join().unwrap() {
+                    let seqs = r.seqs.unwrap();
+                    assert_eq!(seqs.end() - seqs.start(), 4, "a batch's five changes are contiguous");
+                    batches.push(seqs);
+                }
+            }
+            assert_eq!(store.ids_and_versions().unwrap().len(), 120, "every document once");
+            let log = store.changes_since(0, 1000).unwrap();
+            assert_eq!(log.len(), 120);
+            // Sequence order is commit order: every batch's changes are together in the log.
+            for seqs in batches {
+                let ids: std::collections::BTreeSet<_> = log
+                    .iter()
+                    .filter(|c| seqs.contains(&c.seq))
+                    .map(|c| c.doc_id.rsplit_once('-').unwrap().0.to_owned())
+                    .collect();
+                assert_eq!(ids.len(), 1, "one batch's seqs hold one batch's documents");
+            }
+        }
+    }
+
+    #[test]
+    fn reopening_keeps_everything_and_does_not_migrate_twice() {
+        let dir = scratch();
+        {
+            let mut store = SqlStore::open(&dir).unwrap();
+            store.put_batch(&[(doc("a", "one"), prov()), (doc("b", "two"), prov())]).unwrap();
+        }
+        let store = SqlStore::open(&dir).unwrap();
+        assert_eq!(store.ids_and_versions().unwrap(), vec![("a".to_string(), 1), ("b".to_string(), 1)]);
+    }
+
+    #[test]
+    fn plain_json_from_older_stores_reads_and_a_damaged_blob_is_an_error_not_a_panic() {
+        let dir = scratch();
+        let mut store = SqlStore::open(&dir).unwrap();
+        store.put_batch(&[(doc("a", "one"), prov()), (doc("b", "two"), prov())]).unwrap();
+        let json = serde_json::to_string(&doc("a", "one")).unwrap();
+        store.db.execute("UPDATE versions SET json = ?1 WHERE doc_id = 'a'", args![json]).unwrap();
+        assert_eq!(store.document("a").unwrap().unwrap().document, doc("a", "one"));
+        store.db.execute("UPDATE versions SET json = x'ff00ff00deadbeef' WHERE doc_id = 'b'", args![]).unwrap();
+        assert!(matches!(store.document("b"), Err(StoreError::Undecodable { .. })));
+        assert!(matches!(store.version("b", 1), Err(StoreError::Undecodable { .. })));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = scratch();
+        drop(SqlStore::open(&dir).unwrap());
+        let conn = rusqlite::Connection::open(dir.join(STORE_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(SqlStore::open(&dir), Err(StoreError::SchemaTooNew { found: 99, .. })));
+    }
+}
