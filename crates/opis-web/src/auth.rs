@@ -355,7 +355,7 @@ pub(crate) async fn signin(State(state): State<Shared>, req: Request) -> Result<
     if !wait.is_zero() {
         let (n, a) = (name.clone(), addr.clone());
         blocking(&state, move |s| {
-            s.with_store(|st| Ok(st.audit(&n, "sign_in_throttled", &n, &format!("from {a}"))?))
+            s.with_store_mut(|st| Ok(st.audit(&n, "sign_in_throttled", &n, &format!("from {a}"))?))
         })
         .await?;
         tracing::warn!(user = %name, client = %addr, "sign-in refused: too many failures");
@@ -364,7 +364,7 @@ pub(crate) async fn signin(State(state): State<Shared>, req: Request) -> Result<
     let password = form.password;
     let (n, a) = (name.clone(), addr.clone());
     let signed_in = blocking(&state, move |s| {
-        s.with_store(|st| match st.check_password(&n, &password)? {
+        s.with_store_mut(|st| match st.check_password(&n, &password)? {
             Some(user) => {
                 let session = st.create_session(user.id)?;
                 st.audit(&user.name, "sign_in", &user.name, &format!("from {a}"))?;
@@ -427,7 +427,7 @@ pub(crate) async fn signout(
     viewer.check_csrf(&form.csrf)?;
     if let Some(id) = viewer.session.clone() {
         blocking(&state, move |s| {
-            s.with_store(|st| {
+            s.with_store_mut(|st| {
                 st.end_session(&id)?;
                 Ok(st.audit(&who, "sign_out", &who, "")?)
             })

@@ -3,8 +3,11 @@
 //! Only this crate knows HTTP. [`router`] builds the axum [`Router`] for a data folder (the
 //! tests drive it directly); [`serve`] binds an address and serves it until Ctrl-C.
 //!
-//! The server only reads: the store through a small pool of SQLite connections, the index
-//! through one reader that picks up commits made by `opis ingest` in another process. Every
+//! The server mostly reads: the store through a small pool of connections (SQLite, or
+//! PostgreSQL and optionally its streaming replica: see [`Site`]), the index through one
+//! reader that picks up commits made by `opis ingest` in another process — or, on a store
+//! other machines write (PostgreSQL), commits of this node's own follower, which applies the
+//! store's change log to the node's index every [`Site::follow`] interval. Every
 //! page is rendered with maud, which escapes every value it is given; document text never
 //! passes through `PreEscaped`. Store and index calls run on blocking threads.
 //!
@@ -34,7 +37,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
@@ -43,18 +46,48 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use opis_index::Index;
-use opis_store::SqlStore;
+use opis_store::{SqlStore, StoreAt};
 
 pub use error::WebError;
 
 /// Connections kept open for reuse; more are opened under load and closed after.
 const POOL_IDLE: usize = 8;
 
-/// What every handler shares: the data folder, a pool of store connections, the index.
+/// Where a reading room finds its store and keeps its index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The data folder: this node's search index (and the store, when it is embedded).
+    pub data: PathBuf,
+    /// The store that is written (corrections, sign-ins, uploads).
+    pub store: StoreAt,
+    /// Where reads go when not to `store`: a streaming replica of it.
+    pub replica: Option<StoreAt>,
+    /// Apply the store's change log to this node's index this often (a store that other
+    /// processes and machines write: PostgreSQL). `None`: the index is kept by whoever writes
+    /// (the embedded store's `opis ingest`).
+    pub follow: Option<Duration>,
+}
+
+impl Site {
+    /// The embedded store and index in `data`.
+    pub fn embedded(data: &Path) -> Site {
+        Site { data: data.to_owned(), store: StoreAt::Folder(data.to_owned()), replica: None, follow: None }
+    }
+
+    /// Where reads go.
+    fn read_at(&self) -> &StoreAt {
+        self.replica.as_ref().unwrap_or(&self.store)
+    }
+}
+
+/// What every handler shares: where things are, pools of store connections, the index.
 pub(crate) struct AppState {
-    data: PathBuf,
+    site: Site,
     idle: Mutex<Vec<SqlStore>>,
+    idle_writers: Mutex<Vec<SqlStore>>,
     index: Index,
+    /// This node's index writer when it follows the store's change log (see [`Site::follow`]).
+    follower: Option<Mutex<Index>>,
     /// Failed sign-ins, for the rate limit.
     limiter: auth::SignInLimiter,
     /// The people authority's generation the index was last handed (-1: none yet).
@@ -67,7 +100,7 @@ impl AppState {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let store = match taken {
             Some(s) => s,
-            None => SqlStore::open(&self.data)?,
+            None => SqlStore::open_at(self.site.read_at())?,
         };
         let out = f(&store);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -95,21 +128,38 @@ impl AppState {
         &self.index
     }
 
-    /// Runs `f` with a store connection it may write with.
+    /// Runs `f` with a store connection it may write with (the primary, never the replica).
     pub(crate) fn with_store_mut<T>(
         &self,
         f: impl FnOnce(&mut SqlStore) -> Result<T, WebError>,
     ) -> Result<T, WebError> {
-        let mut store = SqlStore::open(&self.data)?;
-        f(&mut store)
+        let taken = self.idle_writers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut store = match taken {
+            Some(s) => s,
+            None => SqlStore::open_at(&self.site.store)?,
+        };
+        let out = f(&mut store);
+        // A connection left inside a failed transaction is not reused.
+        if out.is_ok() {
+            let mut idle = self.idle_writers.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < 2 {
+                idle.push(store);
+            }
+        }
+        out
     }
 
-    /// Brings the index up to the store after a write from the web (a correction), with a
-    /// writer held only for this; when `opis ingest` holds the writer, the next ingest or
-    /// search catches up from the change log instead.
+    /// Brings the index up to the store after a write from the web (a correction): through
+    /// the follower when this node follows the store, else with a writer held only for this
+    /// (when `opis ingest` holds the writer, the next ingest or search catches up from the
+    /// change log instead).
     pub(crate) fn sync_index(&self) {
-        let synced = SqlStore::open(&self.data).map_err(WebError::from).and_then(|store| {
-            let mut writer = Index::open(&self.data)?;
+        if self.follower.is_some() {
+            self.follow_once();
+            return;
+        }
+        let synced = SqlStore::open_at(&self.site.store).map_err(WebError::from).and_then(|store| {
+            let mut writer = Index::open(&self.site.data)?;
             writer.sync(&store)?;
             Ok(())
         });
@@ -121,6 +171,42 @@ impl AppState {
             }
             Err(e) => tracing::warn!(error = %e, "the index will catch up with the correction later"),
         }
+    }
+}
+
+impl AppState {
+    /// One step of the follower: applies what the store's change log holds beyond this node's
+    /// index (read where reads go, so a replica's log and the index never disagree about what
+    /// came first) and reloads the reader when anything changed.
+    fn follow_once(&self) {
+        let Some(follower) = &self.follower else { return };
+        let mut writer = follower.lock().unwrap_or_else(|e| e.into_inner());
+        let synced = self.with_store(|store| Ok(writer.sync(store)?));
+        match synced {
+            Ok(report) if report.applied > 0 || report.documents > 0 => {
+                tracing::info!(applied = report.applied, documents = report.documents, "followed the store");
+                if let Err(e) = self.index.reload() {
+                    tracing::warn!(error = %e, "reloading the index reader failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "following the store failed; trying again"),
+        }
+    }
+}
+
+/// Follows the store every `every` for as long as the state lives.
+fn start_follower(state: &Arc<AppState>, every: Duration) {
+    let weak = Arc::downgrade(state);
+    let spawned = std::thread::Builder::new().name("opis-follower".into()).spawn(move || {
+        loop {
+            std::thread::sleep(every);
+            let Some(state) = weak.upgrade() else { return };
+            state.follow_once();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "the follower did not start: this node's index will not follow the store");
     }
 }
 
@@ -142,15 +228,31 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// created empty). The index is opened for reading only: bring it up to date before (as
 /// `opis serve` does with `Index::sync`).
 pub fn router(data: &Path) -> Result<Router, WebError> {
-    let store = SqlStore::open(data)?;
-    let index = Index::open(data)?;
+    router_for(Site::embedded(data))
+}
+
+/// The reading room's routes for a [`Site`]; starts the follower when the site follows its
+/// store (it stops when the router is dropped).
+pub fn router_for(site: Site) -> Result<Router, WebError> {
+    let store = SqlStore::open_at(site.read_at())?;
+    let index = Index::open(&site.data)?;
+    let follower = match site.follow {
+        Some(_) => Some(Mutex::new(Index::open(&site.data)?)),
+        None => None,
+    };
+    let follow = site.follow;
     let state = Arc::new(AppState {
-        data: data.to_owned(),
+        site,
         idle: Mutex::new(vec![store]),
+        idle_writers: Mutex::new(Vec::new()),
         index,
+        follower,
         limiter: auth::SignInLimiter::default(),
         people_generation: std::sync::atomic::AtomicI64::new(-1),
     });
+    if let Some(every) = follow {
+        start_follower(&state, every);
+    }
     Ok(Router::new()
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
@@ -238,7 +340,19 @@ pub fn serve_with_limits(
     limits: server::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
-    let app = router(data)?;
+    serve_site(Site::embedded(data), addr, limits, shutdown)
+}
+
+/// Serves a [`Site`] on `addr` until `shutdown` completes.
+pub fn serve_site(
+    site: Site,
+    addr: SocketAddr,
+    limits: server::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let data = site.data.clone();
+    let store = site.store.describe();
+    let app = router_for(site)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -246,7 +360,7 @@ pub fn serve_with_limits(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| WebError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| WebError::Bind { addr, source })?;
-        tracing::info!(data = %data.display(), "the reading room is at http://{local}/");
+        tracing::info!(data = %data.display(), store = %store, "the reading room is at http://{local}/");
         server::run(listener, server::limited(app, limits), limits, shutdown).await
     })
 }
@@ -254,6 +368,11 @@ pub fn serve_with_limits(
 /// Serves the reading room for `data` on `addr` until Ctrl-C (or SIGTERM).
 pub fn serve(data: &Path, addr: SocketAddr) -> Result<(), WebError> {
     serve_until(data, addr, shutdown_signal())
+}
+
+/// Serves a [`Site`] on `addr` until Ctrl-C (or SIGTERM).
+pub fn serve_site_until_signal(site: Site, addr: SocketAddr) -> Result<(), WebError> {
+    serve_site(site, addr, server::Limits::default(), shutdown_signal())
 }
 
 async fn shutdown_signal() {

@@ -87,7 +87,7 @@ fn read_password() -> Result<String> {
 }
 
 pub fn user(data: &Path, command: UserCommand) -> Result<()> {
-    let store = SqlStore::open(data)?;
+    let store = crate::open_store(data)?;
     match command {
         UserCommand::Add { name, role } => {
             let password = read_password()?;
@@ -112,7 +112,7 @@ pub fn user(data: &Path, command: UserCommand) -> Result<()> {
 }
 
 pub fn token(data: &Path, command: TokenCommand) -> Result<()> {
-    let store = SqlStore::open(data)?;
+    let store = crate::open_store(data)?;
     match command {
         TokenCommand::Create { role, label } => {
             let (info, secret) = store.create_token(role, &label)?;
@@ -138,7 +138,7 @@ pub fn token(data: &Path, command: TokenCommand) -> Result<()> {
 }
 
 pub fn access(data: &Path, command: AccessCommand) -> Result<()> {
-    let mut store = SqlStore::open(data)?;
+    let mut store = crate::open_store(data)?;
     match command {
         AccessCommand::Set { scope, name, level, until } => {
             let level = AccessLevel::parse(&level, until.as_deref())?;
@@ -169,7 +169,7 @@ fn sync_index(data: &Path, store: &SqlStore) -> Result<()> {
 }
 
 pub fn grant(data: &Path, user: &str, scope: Scope, name: &str, revoke: bool) -> Result<()> {
-    let store = SqlStore::open(data)?;
+    let store = crate::open_store(data)?;
     let Some(account) = store.user(user)? else { bail!("no user named {user:?}") };
     let target = format!("{}:{name}", scope.as_str());
     if revoke {
@@ -187,7 +187,7 @@ pub fn grant(data: &Path, user: &str, scope: Scope, name: &str, revoke: bool) ->
 /// Applies a correction given as the JSON of a patch.
 pub fn correct(data: &Path, id: &str, patch: &str, reason: &str, author: &str) -> Result<()> {
     let patch: Patch = serde_json::from_str(patch).context("reading the patch (JSON with an \"op\")")?;
-    let mut store = SqlStore::open(data)?;
+    let mut store = crate::open_store(data)?;
     let Some((cid, version)) = store.correct(id, &patch, author, reason, None)? else { bail!("no document {id:?}") };
     store.audit(author, "correction", id, &format!("#{cid} {} — {reason}", patch.describe()))?;
     sync_index(data, &store)?;
@@ -198,7 +198,7 @@ pub fn correct(data: &Path, id: &str, patch: &str, reason: &str, author: &str) -
 /// Lists corrections (of one document, or all): id, document, status, author, time, reason,
 /// patch; `needs_review` marks one the last ingest could not apply.
 pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
-    let store = SqlStore::open(data)?;
+    let store = crate::open_store(data)?;
     for c in store.corrections(id)? {
         if json {
             println!("{}", serde_json::to_string(&c)?);
@@ -219,7 +219,7 @@ pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
 }
 
 pub fn audit(data: &Path, action: Option<&str>, limit: usize, json: bool) -> Result<()> {
-    let store = SqlStore::open(data)?;
+    let store = crate::open_store(data)?;
     for e in store.audit_entries(action, limit)? {
         if json {
             println!("{}", serde_json::to_string(&e)?);

@@ -80,7 +80,7 @@ pub fn backup(data: &Path, dir: &Path) -> Result<()> {
     let _lock = WriterLock::acquire(data, "backup")?;
     ensure!(data.join(STORE_FILE).exists(), "no opis store in {}", data.display());
     empty_folder(dir, "the backup folder")?;
-    let store = SqlStore::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let store = crate::open_store(data)?;
     // The index first: it may then be behind the store copy, never ahead (a restore catches up).
     let index_applied = match Index::open(data) {
         Ok(index) => {

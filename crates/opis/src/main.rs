@@ -24,9 +24,14 @@ use opis_store::{SqlStore, Store};
 #[derive(Parser)]
 #[command(name = "opis", version, about = "A self-hosted archive engine for primary-source documents")]
 struct Cli {
-    /// The data folder: the store and the search index live here.
+    /// The data folder: the search index lives here, and the store unless `--store` names a
+    /// server.
     #[arg(long, global = true, env = "OPIS_DATA", default_value = "opis-data")]
     data: PathBuf,
+    /// The store: a PostgreSQL server (`postgres://user@host:port/database`; the database must
+    /// exist, its tables are made on first use). Default: the embedded store in the data folder.
+    #[arg(long, global = true, env = "OPIS_STORE")]
+    store: Option<String>,
     /// The reading room's public address: citations link documents without a source URL to
     /// `{base-url}/doc/{id}`.
     #[arg(long, global = true, env = "OPIS_BASE_URL", default_value = "http://127.0.0.1:7700")]
@@ -160,6 +165,14 @@ enum Command {
         /// Files and folders to ingest first (as `opis ingest`).
         #[arg(long, num_args = 1..)]
         ingest: Vec<PathBuf>,
+        /// Read from this streaming replica of the PostgreSQL store (writes still go to
+        /// `--store`).
+        #[arg(long, env = "OPIS_STORE_REPLICA")]
+        replica: Option<String>,
+        /// How often (milliseconds) a node on a PostgreSQL store applies the store's change log
+        /// to its own index.
+        #[arg(long, env = "OPIS_FOLLOW_MS", default_value_t = 500)]
+        follow_ms: u64,
     },
     /// Accounts: add (password from OPIS_PASSWORD or stdin), list, remove.
     #[command(subcommand)]
@@ -320,8 +333,19 @@ fn print_document(
     Ok(())
 }
 
-fn open_store(data: &std::path::Path) -> Result<SqlStore> {
-    SqlStore::open(data).with_context(|| format!("opening the store in {}", data.display()))
+/// The `--store` URL, set once from the command line.
+static STORE_URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Where the store is for the data folder `data`: `--store`, else the folder's embedded store.
+pub(crate) fn store_at(data: &std::path::Path) -> Result<opis_store::StoreAt> {
+    let url = STORE_URL.get().and_then(|u| u.as_deref());
+    Ok(opis_store::StoreAt::resolve(data, url)?)
+}
+
+/// Opens the store (see [`store_at`]).
+pub(crate) fn open_store(data: &std::path::Path) -> Result<SqlStore> {
+    let at = store_at(data)?;
+    SqlStore::open_at(&at).with_context(|| format!("opening the store {}", at.describe()))
 }
 
 fn parse_reader(name: &str) -> Result<Reader, String> {
@@ -430,6 +454,7 @@ fn run(cli: Cli) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let data = cli.data;
+    let _ = STORE_URL.set(cli.store.clone());
     let base_url = cli.base_url;
     match cli.command {
         Command::Ingest { paths, collection, jobs } => ingest_command(&data, paths, collection, jobs),
@@ -445,7 +470,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Correct { id, patch, reason, author } => admin::correct(&data, &id, &patch, &reason, &author),
         Command::Corrections { id, json } => admin::corrections(&data, id.as_deref(), json),
         Command::Audit { action, limit, json } => admin::audit(&data, action.as_deref(), limit, json),
-        Command::Serve { addr, ingest } => {
+        Command::Serve { addr, ingest, replica, follow_ms } => {
             if !ingest.is_empty() {
                 // Files that failed are reported; what was stored is served all the same.
                 if let Err(e) = ingest_command(&data, ingest, None, None) {
@@ -460,7 +485,15 @@ fn run(cli: Cli) -> Result<()> {
                     index.sync(&store).context("updating the search index")?;
                 }
             }
-            opis_web::serve(&data, addr).with_context(|| format!("serving {}", data.display()))?;
+            let store = store_at(&data)?;
+            let replica = replica.map(|r| opis_store::StoreAt::resolve(&data, Some(&r))).transpose()?;
+            anyhow::ensure!(
+                replica.as_ref().is_none_or(|r| r.is_postgres()) && (replica.is_none() || store.is_postgres()),
+                "--replica is a PostgreSQL replica of a PostgreSQL --store"
+            );
+            let follow = store.is_postgres().then(|| std::time::Duration::from_millis(follow_ms.max(10)));
+            let site = opis_web::Site { data: data.clone(), store, replica, follow };
+            opis_web::serve_site_until_signal(site, addr).with_context(|| format!("serving {}", data.display()))?;
             Ok(())
         }
         Command::Search { query, json, limit, offset, facets, sort } => {
