@@ -7,12 +7,16 @@
 //! are converted to the types the server inferred for them (integers are `BIGINT`, text is
 //! `TEXT COLLATE "C"`, so ordering is bytewise as in SQLite).
 //!
-//! Rows come back whole ([`Row`] of [`Cell`]s). A write transaction ([`Db::write`]) holds the
+//! Rows come back whole ([`Row`] of [`Cell`]s). A PostgreSQL connection lives on a thread of
+//! its own and is handed each statement over a channel: the `postgres` client drives its own
+//! async runtime, which must not be entered from a thread that is running tokio tasks (the web
+//! server's tests call the store from such threads), and a handoff costs microseconds beside
+//! a round trip to the server. A write transaction ([`Db::write`]) holds the
 //! one writer's lock for its whole length on both engines (SQLite `BEGIN IMMEDIATE`; PostgreSQL
 //! a transaction-scoped advisory lock), so commits happen in the order of the change log's
 //! sequence numbers and a follower reading `seq > n` never misses one committed later.
 
-use std::cell::{Cell as Flag, RefCell};
+use std::cell::Cell as Flag;
 use std::collections::HashMap;
 
 use crate::{Result, StoreError};
@@ -35,12 +39,57 @@ pub(crate) struct Db {
 
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<Pg>),
+    Postgres(PgHandle),
 }
 
+/// The connection's thread, and the way to it.
+struct PgHandle {
+    jobs: std::sync::mpsc::Sender<PgJob>,
+}
+
+/// One request to the connection's thread, with where to send the answer.
+enum PgJob {
+    Execute(String, Vec<PgValue>, std::sync::mpsc::Sender<Result<u64>>),
+    Query(String, Vec<PgValue>, std::sync::mpsc::Sender<Result<Vec<Row>>>),
+    Batch(String, std::sync::mpsc::Sender<Result<()>>),
+}
+
+/// The connection, on its thread.
 struct Pg {
     client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
+}
+
+/// A parameter as handed to the connection's thread.
+#[derive(Debug, Clone)]
+enum PgValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    Texts(Vec<Option<String>>),
+    Ints(Vec<Option<i64>>),
+}
+
+/// PostgreSQL's text cannot hold NUL: in the queried columns and in lookups it becomes U+FFFD
+/// (the document's JSON, a blob, keeps every character).
+fn pg_text(s: &str) -> String {
+    if s.contains('\0') { s.replace('\0', "\u{FFFD}") } else { s.to_owned() }
+}
+
+impl From<Value<'_>> for PgValue {
+    fn from(v: Value<'_>) -> PgValue {
+        match v {
+            Value::Null => PgValue::Null,
+            Value::Int(n) => PgValue::Int(n),
+            Value::Real(f) => PgValue::Real(f),
+            Value::Text(s) => PgValue::Text(pg_text(s)),
+            Value::Blob(b) => PgValue::Blob(b.to_vec()),
+            Value::Texts(v) => PgValue::Texts(v.into_iter().map(|s| s.map(pg_text)).collect()),
+            Value::Ints(v) => PgValue::Ints(v),
+        }
+    }
 }
 
 /// A parameter value, borrowed from the caller.
@@ -257,11 +306,30 @@ impl Db {
     /// Connects to the PostgreSQL server at `url` (`postgres://user@host:port/db`; no TLS:
     /// loopback, a Unix socket or a trusted network).
     pub(crate) fn postgres(url: &str) -> Result<Db> {
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
-        Ok(Db {
-            conn: Conn::Postgres(RefCell::new(Pg { client, statements: HashMap::new() })),
-            in_tx: Flag::new(false),
-        })
+        let (jobs, inbox) = std::sync::mpsc::channel::<PgJob>();
+        let (ready, connected) = std::sync::mpsc::channel::<Result<()>>();
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("opis-postgres".into())
+            .spawn(move || {
+                let mut pg = match postgres::Client::connect(&url, postgres::NoTls) {
+                    Ok(client) => {
+                        let _ = ready.send(Ok(()));
+                        Pg { client, statements: HashMap::new() }
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e.into()));
+                        return;
+                    }
+                };
+                // Ends when the `Db` (the sender) is dropped; the client closes with it.
+                for job in inbox {
+                    pg.run(job);
+                }
+            })
+            .map_err(|e| StoreError::Postgres(format!("cannot start the connection's thread: {e}")))?;
+        connected.recv().map_err(|_| StoreError::Postgres("the connection's thread ended".into()))??;
+        Ok(Db { conn: Conn::Postgres(PgHandle { jobs }), in_tx: Flag::new(false) })
     }
 
     pub(crate) fn engine(&self) -> Engine {
@@ -287,14 +355,7 @@ impl Db {
                 bind_sqlite(&mut stmt, params)?;
                 Ok(stmt.raw_execute()? as u64)
             }
-            Conn::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let stmt = pg.statement(sql)?;
-                let values: Vec<Value<'_>> = params.iter().map(|p| p.value()).collect();
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect();
-                Ok(pg.client.execute(&stmt, &refs)?)
-            }
+            Conn::Postgres(pg) => pg.ask(|answer| PgJob::Execute(sql.to_owned(), owned(params), answer)),
         }
     }
 
@@ -322,23 +383,7 @@ impl Db {
                 }
                 Ok(out)
             }
-            Conn::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let stmt = pg.statement(sql)?;
-                let values: Vec<Value<'_>> = params.iter().map(|p| p.value()).collect();
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect();
-                let rows = pg.client.query(&stmt, &refs)?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let mut cells = Vec::with_capacity(r.len());
-                    for i in 0..r.len() {
-                        cells.push(r.try_get::<_, PgCell>(i)?.0);
-                    }
-                    out.push(Row(cells));
-                }
-                Ok(out)
-            }
+            Conn::Postgres(pg) => pg.ask(|answer| PgJob::Query(sql.to_owned(), owned(params), answer)),
         }
     }
 
@@ -361,7 +406,7 @@ impl Db {
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         match &self.conn {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Conn::Postgres(pg) => pg.ask(|answer| PgJob::Batch(sql.to_owned(), answer)),
         }
     }
 
@@ -389,12 +434,11 @@ impl Db {
     pub(crate) fn begin(&self) -> Result<()> {
         match &self.conn {
             Conn::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Conn::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                pg.client.batch_execute("BEGIN")?;
-                if let Err(e) = pg.client.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]) {
-                    let _ = pg.client.batch_execute("ROLLBACK");
-                    return Err(e.into());
+            Conn::Postgres(_) => {
+                self.batch("BEGIN")?;
+                if let Err(e) = self.execute("SELECT pg_advisory_xact_lock(?1)", args![WRITER_LOCK]) {
+                    let _ = self.batch("ROLLBACK");
+                    return Err(e);
                 }
             }
         }
@@ -418,7 +462,59 @@ impl Db {
     }
 }
 
+fn owned(params: &[&dyn Param]) -> Vec<PgValue> {
+    params.iter().map(|p| PgValue::from(p.value())).collect()
+}
+
+impl PgHandle {
+    /// Hands a job to the connection's thread and waits for its answer.
+    fn ask<T>(&self, job: impl FnOnce(std::sync::mpsc::Sender<Result<T>>) -> PgJob) -> Result<T> {
+        let gone = || StoreError::Postgres("the connection to the server is gone".into());
+        let (answer, reply) = std::sync::mpsc::channel();
+        self.jobs.send(job(answer)).map_err(|_| gone())?;
+        reply.recv().map_err(|_| gone())?
+    }
+}
+
 impl Pg {
+    /// Runs one job and sends its answer.
+    fn run(&mut self, job: PgJob) {
+        match job {
+            PgJob::Execute(sql, params, answer) => {
+                let _ = answer.send(self.execute(&sql, &params));
+            }
+            PgJob::Query(sql, params, answer) => {
+                let _ = answer.send(self.query(&sql, &params));
+            }
+            PgJob::Batch(sql, answer) => {
+                let _ = answer.send(self.client.batch_execute(&sql).map_err(StoreError::from));
+            }
+        }
+    }
+
+    fn execute(&mut self, sql: &str, params: &[PgValue]) -> Result<u64> {
+        let stmt = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect();
+        Ok(self.client.execute(&stmt, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[PgValue]) -> Result<Vec<Row>> {
+        let stmt = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect();
+        let rows = self.client.query(&stmt, &refs)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut cells = Vec::with_capacity(r.len());
+            for i in 0..r.len() {
+                cells.push(r.try_get::<_, PgCell>(i)?.0);
+            }
+            out.push(Row(cells));
+        }
+        Ok(out)
+    }
+
     /// The prepared statement for `sql` (written with `?N`/`?` parameters), prepared once.
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.statements.get(sql) {
@@ -480,7 +576,7 @@ fn bind_sqlite(stmt: &mut rusqlite::CachedStatement<'_>, params: &[&dyn Param]) 
     Ok(())
 }
 
-impl postgres::types::ToSql for Value<'_> {
+impl postgres::types::ToSql for PgValue {
     fn to_sql(
         &self,
         ty: &postgres::types::Type,
@@ -488,8 +584,8 @@ impl postgres::types::ToSql for Value<'_> {
     ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
         use postgres::types::Type;
         match self {
-            Value::Null => Ok(postgres::types::IsNull::Yes),
-            Value::Int(n) => match *ty {
+            PgValue::Null => Ok(postgres::types::IsNull::Yes),
+            PgValue::Int(n) => match *ty {
                 Type::INT8 => n.to_sql(ty, out),
                 Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
                 Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
@@ -498,14 +594,14 @@ impl postgres::types::ToSql for Value<'_> {
                 Type::TEXT | Type::VARCHAR => n.to_string().to_sql(ty, out),
                 _ => Err(format!("an integer for a {ty} parameter").into()),
             },
-            Value::Real(f) => match *ty {
+            PgValue::Real(f) => match *ty {
                 Type::FLOAT4 => (*f as f32).to_sql(ty, out),
                 _ => f.to_sql(ty, out),
             },
-            Value::Text(s) => s.to_sql(ty, out),
-            Value::Blob(b) => b.to_sql(ty, out),
-            Value::Texts(v) => v.to_sql(ty, out),
-            Value::Ints(v) => v.to_sql(ty, out),
+            PgValue::Text(s) => s.to_sql(ty, out),
+            PgValue::Blob(b) => b.to_sql(ty, out),
+            PgValue::Texts(v) => v.to_sql(ty, out),
+            PgValue::Ints(v) => v.to_sql(ty, out),
         }
     }
 

@@ -62,13 +62,37 @@ pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(StoreError::Unsupported(format!("{name:?} is not a plain database name (letters, digits, _)")));
     }
-    let mut client = postgres::Client::connect(admin_url, postgres::NoTls)?;
-    client.batch_execute(&format!(
-        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
-    ))?;
-    let (base, query) = match admin_url.split_once('?') {
+    // Through the store's own connection (its own thread: safe from async code too).
+    Db::postgres(admin_url)?
+        .batch(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))?;
+    create_url(admin_url, name)
+}
+
+/// `OPIS_STORE_SERVER` mode: each data folder's store is a database of its own on one
+/// PostgreSQL server, named `opis_` + a digest of the folder's absolute path, made on first use.
+/// Every command and test that opens a folder's store then runs on PostgreSQL unchanged —
+/// this is how `scripts/test` runs the store, search and web suites on both engines.
+pub fn folder_database(server: &str, data_dir: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let absolute = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
+    let name: String =
+        std::iter::once("opis_".to_owned()).chain(digest[..10].iter().map(|b| format!("{b:02x}"))).collect();
+    match create_postgres_database(server, &name) {
+        Ok(url) => Ok(url),
+        // Made before (this folder opened again), or by another process just now.
+        Err(StoreError::Postgres(m)) if m.contains("already exists") || m.contains("duplicate key") => {
+            create_url(server, &name)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The URL of database `name` on the server of `server_url`.
+fn create_url(server_url: &str, name: &str) -> Result<String> {
+    let (base, query) = match server_url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
-        None => (admin_url, None),
+        None => (server_url, None),
     };
     let server = match base.split_once("://").map(|(_, rest)| rest.contains('/')) {
         Some(true) => base.rsplit_once('/').map_or(base, |(server, _)| server),
@@ -102,9 +126,14 @@ pub struct SqlStore {
 pub const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
 
 impl SqlStore {
-    /// Opens (creating if needed) the embedded store in `data_dir`, running migrations.
+    /// Opens (creating if needed) the store of the data folder `data_dir`, running migrations:
+    /// the embedded SQLite file in it — or, when `OPIS_STORE_SERVER` names a PostgreSQL server,
+    /// a database of that folder's own on it (see [`folder_database`]).
     pub fn open(data_dir: &Path) -> Result<SqlStore> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_owned(), source })?;
+        if let Some(server) = std::env::var("OPIS_STORE_SERVER").ok().filter(|s| !s.is_empty()) {
+            return SqlStore::connect(&folder_database(&server, data_dir)?);
+        }
         let path = data_dir.join(STORE_FILE);
         let conn = rusqlite::Connection::open(&path)?;
         conn.busy_timeout(Duration::from_secs(30))?;

@@ -293,12 +293,14 @@ async fn failed_sign_ins_are_slowed_logged_and_never_log_the_password() {
         assert!(!logged.contains(secret), "{secret:?} appears in the log");
     }
 
-    // Nothing in the store file holds a password, a session id or a token in clear.
-    let db = store.path().expect("an embedded store").to_owned();
-    let mut bytes = std::fs::read(&db).expect("db");
-    bytes.extend(std::fs::read(db.with_extension("sqlite3-wal")).unwrap_or_default());
-    for secret in [PASSWORD, session_id, f.editor_token.as_str()] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} stored in clear");
+    // Nothing in the store file holds a password, a session id or a token in clear (on
+    // PostgreSQL the same columns hold the same hashes; the store's own test reads them).
+    if let Some(db) = store.path() {
+        let mut bytes = std::fs::read(db).expect("db");
+        bytes.extend(std::fs::read(db.with_extension("sqlite3-wal")).unwrap_or_default());
+        for secret in [PASSWORD, session_id, f.editor_token.as_str()] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} stored in clear");
+        }
     }
 }
 
