@@ -25,6 +25,7 @@ mod catalog;
 pub mod corrections;
 mod db;
 pub mod listing;
+pub mod migrate;
 mod migrations;
 mod people;
 mod sql;

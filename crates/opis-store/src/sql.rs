@@ -270,6 +270,11 @@ impl SqlStore {
         Ok((outcome, Some(seq), reread || access_until != crate::access::PUBLIC))
     }
 
+    /// Writes the queried facts of a document that has none yet.
+    pub(crate) fn write_facts_of(db: &Db, doc: &Document) -> Result<()> {
+        Self::write_facts(db, doc, false)
+    }
+
     /// Replaces the queried facts of a document (turns, notes, references, persons); `existed`
     /// says whether it had any to remove. On PostgreSQL each table's rows go in one statement
     /// (arrays unnested by the server: one round trip instead of one per row).

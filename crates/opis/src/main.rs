@@ -7,6 +7,7 @@ mod export;
 mod failpoint;
 mod ingest;
 mod lock;
+mod migrate;
 mod outline;
 mod people;
 
@@ -157,6 +158,19 @@ enum Command {
     },
     /// Verify that the store and the index agree (same documents, same versions).
     Check,
+    /// Move a whole store to the other engine — a data folder's embedded store to PostgreSQL, or
+    /// back — and check both sides: every version of every document (same versions, hashes and
+    /// timestamps), accounts, tokens, access rules, grants, corrections, the audit log; the
+    /// people authority and the destination's index are rebuilt (a PostgreSQL destination's
+    /// index goes into `--data`).
+    Migrate {
+        /// The store to copy: a data folder, or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// Where to: `postgres://…` (a database with no documents), or a new data folder.
+        #[arg(long)]
+        to: String,
+    },
     /// Serve the reading room (HTML pages) over the data folder until Ctrl-C.
     Serve {
         /// The address to listen on.
@@ -331,6 +345,31 @@ fn print_document(
     }
     writeln!(out)?;
     Ok(())
+}
+
+/// `opis check`: the store and the index hold the same documents at the same versions, the
+/// index has applied the whole change log, and the store's own integrity check passes.
+pub(crate) fn check(store: &SqlStore, index: &Index) -> Result<()> {
+    let in_store = store.ids_and_versions()?;
+    let in_index = index.ids_and_versions()?;
+    let mut problems = compare(&in_store, &in_index);
+    problems.extend(store.integrity_check()?.into_iter().map(|p| format!("store integrity: {p}")));
+    let (last, applied) = (store.last_change()?, index.applied_seq());
+    if applied != last {
+        problems.push(format!("the index has applied changes up to {applied}, the store is at {last}"));
+    }
+    if problems.is_empty() {
+        println!("ok: {} documents, store and index agree", in_store.len());
+        Ok(())
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        anyhow::bail!(
+            "store and index disagree ({} problem(s)); `opis ingest` or `opis reindex` repairs the index",
+            problems.len()
+        )
+    }
 }
 
 /// The `--store` URL, set once from the command line.
@@ -569,30 +608,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             people::command(&store, ambiguous, show.as_deref(), json)
         }
-        Command::Check => {
-            let store = open_store(&data)?;
-            let index = open_index(&data)?;
-            let in_store = store.ids_and_versions()?;
-            let in_index = index.ids_and_versions()?;
-            let mut problems = compare(&in_store, &in_index);
-            problems.extend(store.integrity_check()?.into_iter().map(|p| format!("store integrity: {p}")));
-            let (last, applied) = (store.last_change()?, index.applied_seq());
-            if applied != last {
-                problems.push(format!("the index has applied changes up to {applied}, the store is at {last}"));
-            }
-            if problems.is_empty() {
-                println!("ok: {} documents, store and index agree", in_store.len());
-                Ok(())
-            } else {
-                for p in &problems {
-                    println!("{p}");
-                }
-                anyhow::bail!(
-                    "store and index disagree ({} problem(s)); `opis ingest` or `opis reindex` repairs the index",
-                    problems.len()
-                )
-            }
-        }
+        Command::Migrate { from, to } => migrate::run(&data, &from, &to),
+        Command::Check => check(&open_store(&data)?, &open_index(&data)?),
         Command::Show { id, format, versions, version } => {
             let store = open_store(&data)?;
             if versions {
