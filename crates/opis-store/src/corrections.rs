@@ -320,3 +320,70 @@ impl SqlStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opis_model::{Block, Section};
+
+    fn minutes() -> Document {
+        Document {
+            id: "m".into(),
+            title: "Minutes".into(),
+            kind: "record".into(),
+            language: "en".into(),
+            sections: vec![Section {
+                blocks: vec![Block {
+                    kind: BlockKind::Turn,
+                    speakers: vec!["Saburov".into()],
+                    text: "On Hungary we must be careful.".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn to(speaker: &str) -> Patch {
+        Patch::SetSpeakers { turn: 0, anchor: "On Hungary".into(), speakers: vec![speaker.into()] }
+    }
+
+    fn speakers(store: &SqlStore) -> Vec<String> {
+        store.document("m").unwrap().unwrap().document.sections[0].blocks[0].speakers.clone()
+    }
+
+    #[test]
+    fn a_correction_made_on_an_older_version_is_refused_not_laid_over() {
+        for mut store in crate::test_stores("conflict") {
+            store.put_batch(&[(minutes(), Provenance::default())]).unwrap();
+            assert_eq!(store.correct("m", &to("Suslov"), "ed", "the minutes", Some(1)).unwrap().map(|c| c.1), Some(2));
+            // A second editor still looking at version 1.
+            let stale = store.correct("m", &to("Zhukov"), "al", "I think", Some(1));
+            assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+            assert_eq!(speakers(&store), ["Suslov"], "the first correction stands");
+            assert_eq!(store.corrections(Some("m")).unwrap().len(), 1, "the refused one is not kept");
+            assert_eq!(
+                store.correct("m", &to("Zhukov"), "al", "after reloading", Some(2)).unwrap().map(|c| c.1),
+                Some(3)
+            );
+
+            // Two editors on two connections, both correcting version 3 at once: one wins, one is told.
+            let racers: Vec<_> = ["Molotov", "Kaganovich"]
+                .into_iter()
+                .map(|who| {
+                    let mut mine = store.reopen().unwrap();
+                    std::thread::spawn(move || mine.correct("m", &to(who), who, "at once", Some(3)))
+                })
+                .collect();
+            let results: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+            let won = results.iter().filter(|r| matches!(r, Ok(Some((_, 4))))).count();
+            let told = results.iter().filter(|r| matches!(r, Err(StoreError::Conflict(_)))).count();
+            assert_eq!((won, told), (1, 1), "{results:?}");
+            assert_eq!(store.document("m").unwrap().unwrap().version, 4);
+            assert_eq!(store.corrections(Some("m")).unwrap().len(), 3);
+            // Without a version (the command line), a correction applies to whatever is current.
+            assert!(store.correct("m", &to("Saburov"), "ed", "back", None).unwrap().is_some());
+        }
+    }
+}
