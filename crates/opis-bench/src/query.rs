@@ -209,8 +209,31 @@ pub fn time_side(data: &Path, side: Side, runs: usize, budget_secs: f64) -> Resu
     Ok(out)
 }
 
-fn label(q: &BenchQuery) -> String {
+pub(crate) fn label(q: &BenchQuery) -> String {
     if q.facets { format!("{} --facets", q.opis) } else { q.opis.to_owned() }
+}
+
+/// The query set on several opis indexes (data folders), interleaved: each query is timed on
+/// every index in turn before the next query, so that a busy moment of the machine falls on all
+/// of them alike. The same call as [`time_side`] makes for opis (`Index::search_uncached`,
+/// limit 10, facets when the query asks). Returns one list of timings per folder, in
+/// [`query_set`] order.
+pub fn time_folders(folders: &[&Path], runs: usize, budget_secs: f64) -> Result<Vec<Vec<Timing>>> {
+    let indexes = folders
+        .iter()
+        .map(|dir| Index::open(dir).with_context(|| format!("opening the opis index in {}", dir.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = vec![Vec::new(); folders.len()];
+    for q in query_set() {
+        let opts = SearchOptions { limit: 10, facets: q.facets, ..Default::default() };
+        for (index, timings) in indexes.iter().zip(out.iter_mut()) {
+            timings.push(time(runs, budget_secs, || {
+                let r = index.search_uncached(q.opis, &opts).with_context(|| format!("opis: {}", q.opis))?;
+                Ok(std::hint::black_box(r).total)
+            })?);
+        }
+    }
+    Ok(out)
 }
 
 /// The rows of the query table from each system's timings.
@@ -229,7 +252,7 @@ pub fn combine(opis: Vec<Option<Timing>>, fts5: Vec<Option<Timing>>, bare: Vec<O
 
 /// One warm-up call, then up to `runs` timed calls (at least [`MIN_RUNS`]; no new run starts
 /// once `budget_secs` have passed).
-fn time(runs: usize, budget_secs: f64, mut f: impl FnMut() -> Result<u64>) -> Result<Timing> {
+pub(crate) fn time(runs: usize, budget_secs: f64, mut f: impl FnMut() -> Result<u64>) -> Result<Timing> {
     let hits = std::hint::black_box(f()?);
     let started = Instant::now();
     let mut ms = Vec::with_capacity(runs);

@@ -291,6 +291,7 @@ pub(crate) async fn correct_form(
         (status = 401, description = "No account or token"),
         (status = 403, description = "Not an editor"),
         (status = 404, description = "No such document"),
+        (status = 409, description = "The document has a newer version than `base_version`: reload and correct again"),
         (status = 422, description = "The patch does not apply")
     ))]
 pub(crate) async fn correct_api(

@@ -503,6 +503,17 @@ async fn an_editors_correction_survives_reingest_of_the_same_and_of_a_modified_s
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(bad.to_string()));
     assert_eq!(send(&app, req.expect("request")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Made on version 2 while the document is at version 3 (someone corrected it meanwhile):
+    // refused with 409, nothing written.
+    let stale = serde_json::json!({"patch": {"op": "set_field", "field": "place", "value": "Budapest"},
+                                   "reason": "an old tab", "base_version": 2});
+    let req = Request::post(format!("/api/v1/documents/{SEED_ID}/corrections"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor_token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(stale.to_string()));
+    let conflict = send(&app, req.expect("request")).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    assert!(conflict.body.contains("\"conflict\"") && conflict.body.contains("version 3"), "{}", conflict.body);
 
     let mut store = SqlStore::open(&f.dir).expect("store");
     let corrections = store.corrections(Some(SEED_ID)).expect("corrections");
