@@ -10,6 +10,9 @@
 //! - `all` does the three and prints one Markdown summary ([`report`]).
 //! - `oai` harvests the opis side over OAI-PMH (HTTP) next to reading it from the store
 //!   ([`oai`]).
+//! - `postgres` runs `opis` on PostgreSQL next to the embedded store: ingest, disk, query
+//!   latency, a new node's catch-up, reindex ([`pg`]; `scripts/bench-postgres` runs it on a
+//!   throwaway cluster).
 //! - `hostile` writes hostile and broken files and reads each in a child process under a time
 //!   bound, reporting outcomes, times and peak RSS ([`hostile`]).
 
@@ -20,6 +23,7 @@ mod hostile;
 mod ingest;
 mod oai;
 mod page;
+mod pg;
 mod query;
 mod report;
 
@@ -86,6 +90,33 @@ enum Cmd {
         /// Runs of each query in each form.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+    },
+    /// `opis` on PostgreSQL next to the embedded store, same input, same run: ingest (docs/s,
+    /// MB/s, peak RSS, CPU of opis and of the server), store size, query latency of each side's
+    /// index, a new node's catch-up and reindex; a Markdown table with the ratios.
+    Postgres {
+        /// opis JSON Lines (`opis-bench generate`).
+        #[arg(long)]
+        input: PathBuf,
+        /// Working folder (data folders and logs; emptied of earlier runs).
+        #[arg(long)]
+        work: PathBuf,
+        /// An empty PostgreSQL database on this machine (`scripts/pg-cluster createdb`).
+        #[arg(long)]
+        store: String,
+        /// The opis binary (default: `opis` beside this program).
+        #[arg(long)]
+        opis: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long, default_value_t = 10.0)]
+        budget_secs: f64,
+        /// Stop the PostgreSQL ingest (and report the rate so far) after this many seconds.
+        #[arg(long, default_value_t = 1500)]
+        pg_timeout_secs: u64,
+        /// Keep the data folders.
+        #[arg(long)]
+        keep: bool,
     },
     /// A full OAI-PMH harvest of the opis data in DIR over HTTP (records per second), next to
     /// reading the same records from the store. Page size: `OPIS_OAI_PAGE_SIZE` (default 100).
@@ -206,6 +237,26 @@ fn main() -> Result<()> {
             println!("{}", page::PageCost::line("page: 20 hits + total + facets", &c.page));
             println!("{}", page::PageCost::line("20 hits + total", &c.ranked));
             println!("{}", page::PageCost::line("total + facets", &c.facets));
+        }
+        Cmd::Postgres { input, work, store, opis, runs, budget_secs, pg_timeout_secs, keep } => {
+            let opis = match opis {
+                Some(p) => p,
+                None => std::env::current_exe()?.with_file_name("opis"),
+            };
+            let settings = pg::Settings {
+                input,
+                work,
+                store,
+                opis,
+                runs,
+                budget_secs,
+                pg_timeout: std::time::Duration::from_secs(pg_timeout_secs),
+                keep,
+            };
+            let r = pg::run(&settings)?;
+            println!("### opis on PostgreSQL and on the embedded store\n");
+            println!("`{}`  \n{}\n", report::command_line(), report::machine());
+            print!("{}", pg::report_md(&r));
         }
         Cmd::Oai { data } => {
             let r = oai::run(&data)?;

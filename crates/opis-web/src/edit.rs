@@ -24,18 +24,20 @@ use crate::auth::{self, serde_urlencoded_form};
 use crate::layout::doc_url;
 use crate::{AppState, Shared, WebError, blocking};
 
-/// The hidden fields every correction form carries: the token and the operation.
-fn op_fields(csrf: &str, op: &str) -> Markup {
+/// The hidden fields every correction form carries: the token, the operation, and the version
+/// it corrects (a newer version by the time it is sent is a conflict, not overwritten).
+fn op_fields(csrf: &str, op: &str, version: u32) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(csrf);
         input type="hidden" name="op" value=(op);
+        input type="hidden" name="version" value=(version);
     }
 }
 
 /// The hidden fields every form of a turn carries: the token, the operation and the turn.
-fn turn_fields(csrf: &str, op: &str, n: u32, block: &Block) -> Markup {
+fn turn_fields(csrf: &str, op: &str, version: u32, n: u32, block: &Block) -> Markup {
     html! {
-        (op_fields(csrf, op))
+        (op_fields(csrf, op, version))
         input type="hidden" name="turn" value=(n);
         input type="hidden" name="anchor" value=(anchor_of(&block.text));
     }
@@ -53,7 +55,7 @@ fn reason_and_submit(id: &str, button: &str) -> Markup {
 }
 
 /// The forms under a turn, for editors: its speakers, split it, merge it with the next.
-pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
+pub(crate) fn turn_form(doc_id: &str, version: u32, block: &Block, n: u32) -> Markup {
     let viewer = auth::current();
     if viewer.role() < Some(Role::Editor) {
         return html! {};
@@ -65,7 +67,7 @@ pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
             summary { "Correct turn " (n + 1) }
             form method="post" action=(action) { fieldset {
                 legend { "Speakers" }
-                (turn_fields(&csrf, "set_speakers", n, block))
+                (turn_fields(&csrf, "set_speakers", version, n, block))
                 p {
                     label for=(format!("speakers-{n}")) { "Speakers (separated by ;)" } " "
                     input id=(format!("speakers-{n}")) name="speakers" value=(block.speakers.join("; ")) required;
@@ -74,7 +76,7 @@ pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
             } }
             form method="post" action=(action) { fieldset {
                 legend { "Split this turn in two" }
-                (turn_fields(&csrf, "split_turn", n, block))
+                (turn_fields(&csrf, "split_turn", version, n, block))
                 p {
                     label for=(format!("split-at-{n}")) { "Split where this text begins" } " "
                     input id=(format!("split-at-{n}")) name="at" required;
@@ -87,7 +89,7 @@ pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
             } }
             form method="post" action=(action) { fieldset {
                 legend { "Join with the next turn" }
-                (turn_fields(&csrf, "merge_with_next", n, block))
+                (turn_fields(&csrf, "merge_with_next", version, n, block))
                 (reason_and_submit(&format!("merge-reason-{n}"), "Merge with the next turn"))
             } }
         }
@@ -98,7 +100,7 @@ pub(crate) fn turn_form(doc_id: &str, block: &Block, n: u32) -> Markup {
 const FIELDS: [&str; 6] = ["title", "summary", "place", "classification", "citation", "original_language"];
 
 /// Any patch as JSON, and the document's corrections so far, for editors.
-pub(crate) fn document_form(doc: &Document) -> Markup {
+pub(crate) fn document_form(doc: &Document, version: u32) -> Markup {
     let viewer = auth::current();
     if viewer.role() < Some(Role::Editor) {
         return html! {};
@@ -108,7 +110,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
             summary { "Correct this document" }
             form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
                 legend { "A metadata field" }
-                (op_fields(&viewer.csrf(), "set_field"))
+                (op_fields(&viewer.csrf(), "set_field", version))
                 p {
                     label for="field-name" { "Field" } " "
                     select #field-name name="field" {
@@ -123,7 +125,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
             @if !doc.sections.is_empty() {
                 form method="post" action=(format!("{}/correct", doc_url(&doc.id))) { fieldset {
                     legend { "A section's heading" }
-                    (op_fields(&viewer.csrf(), "set_heading"))
+                    (op_fields(&viewer.csrf(), "set_heading", version))
                     p {
                         label for="heading-section" { "Section" } " "
                         select #heading-section name="section" {
@@ -147,7 +149,7 @@ pub(crate) fn document_form(doc: &Document) -> Markup {
                     code { r#"{"op":"attach_mention","name":"…","person":"…"}"# } ", "
                     code { r#"{"op":"resolve_diagnostic","code":"…","line":null}"# } "."
                 }
-                (op_fields(&viewer.csrf(), "json"))
+                (op_fields(&viewer.csrf(), "json", version))
                 p { label for="patch-json" { "Patch" } " " textarea #patch-json name="patch" rows="3" cols="60" required {} }
                 (reason_and_submit("patch-reason", "Save the correction"))
             } }

@@ -24,13 +24,13 @@ pub(crate) async fn document(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Markup, WebError> {
-    let (doc, present, neighbours) = blocking(&state, move |s| {
+    let (doc, version, present, neighbours) = blocking(&state, move |s| {
         s.with_store(|st| {
             // A document the viewer may not see is not found (404, as an unknown id).
             let Some(stored) = st.document(&id)?.filter(crate::auth::sees) else {
                 return Err(WebError::NotFound(format!("document {id:?}")));
             };
-            let doc = stored.document;
+            let (doc, version) = (stored.document, stored.version);
             let visibility = crate::auth::visibility();
             // Documents the notes and body link to that are in the collection.
             let mut present = BTreeSet::new();
@@ -57,12 +57,12 @@ pub(crate) async fn document(
                     *side = None;
                 }
             }
-            Ok((doc, present, neighbours))
+            Ok((doc, version, present, neighbours))
         })
     })
     .await?;
     let head = crate::cite::head(&doc, &headers);
-    Ok(render(&doc, &present, &neighbours, head))
+    Ok(render(&doc, version, &present, &neighbours, head))
 }
 
 /// The citation downloads: (file suffix, label, format name), served by `cite`.
@@ -102,7 +102,8 @@ fn neighbour_nav(n: &Neighbours) -> Markup {
     }
 }
 
-fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, head: Markup) -> Markup {
+/// The reading view of `doc` at `version` (correction forms name the version they correct).
+fn render(doc: &Document, version: u32, present: &BTreeSet<String>, neighbours: &Neighbours, head: Markup) -> Markup {
     let markers: BTreeSet<u32> = doc
         .sections
         .iter()
@@ -225,7 +226,7 @@ fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, h
                             (stage(&section.annotations, i as u32))
                             @if block.kind == BlockKind::Turn {
                                 (turn(block, turn_numbers[si][i]))
-                                (crate::edit::turn_form(&doc.id, block, turn_numbers[si][i]))
+                                (crate::edit::turn_form(&doc.id, version, block, turn_numbers[si][i]))
                             } @else {
                                 (other_block(block))
                             }
@@ -300,7 +301,7 @@ fn render(doc: &Document, present: &BTreeSet<String>, neighbours: &Neighbours, h
                 }
             }
             (neighbour_nav(neighbours))
-            (crate::edit::document_form(doc))
+            (crate::edit::document_form(doc, version))
             @if !doc.diagnostics.is_empty() {
                 details.diagnostics {
                     summary { "Reader diagnostics (" (doc.diagnostics.len()) ")" }

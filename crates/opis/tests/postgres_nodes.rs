@@ -180,13 +180,17 @@ fn check(data: &Path, store: &str, what: &str) {
     eprintln!("opis check ({what}): {}", said.trim());
 }
 
-/// A child process killed (SIGKILL) when dropped: an ingest the test may leave running.
-struct Running(Child);
+/// A running `opis ingest`, killed (SIGKILL) when dropped; its stderr is read as it comes (a
+/// full pipe would stall it).
+struct Running {
+    child: Child,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -196,16 +200,21 @@ fn spawn_ingest(data: &Path, store: &str, paths: &[PathBuf], batch: Option<&str>
     if let Some(n) = batch {
         c.env("OPIS_BATCH_DOCUMENTS", n);
     }
-    Running(c.spawn().expect("spawn opis ingest"))
+    let mut child = c.spawn().expect("spawn opis ingest");
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    Running { child, stderr: Some(stderr) }
 }
 
-/// Waits for an ingest to end; its status and stderr.
+/// Waits for an ingest to end: its status and stderr.
 fn finish(mut ingest: Running) -> (ExitStatus, String) {
-    let mut err = String::new();
-    if let Some(mut e) = ingest.0.stderr.take() {
-        let _ = e.read_to_string(&mut err);
-    }
-    (ingest.0.wait().expect("wait for opis ingest"), err)
+    let status = ingest.child.wait().expect("wait for opis ingest");
+    let err = ingest.stderr.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+    (status, err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,7 +545,7 @@ fn two_nodes_on_a_primary_and_its_replica_follow_ingests_restarts_and_killed_ing
     let mut ingest = spawn_ingest(&ingest_dir, &primary, &corpora, Some("10"));
     let kill_deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        if let Some(status) = ingest.0.try_wait().unwrap() {
+        if let Some(status) = ingest.child.try_wait().unwrap() {
             panic!("the ingest of the corpora ended ({status}) before the test could kill it midway");
         }
         let n = store_documents(&probe, &primary);
@@ -545,8 +554,8 @@ fn two_nodes_on_a_primary_and_its_replica_follow_ingests_restarts_and_killed_ing
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    ingest.0.kill().unwrap(); // SIGKILL
-    let status = ingest.0.wait().unwrap();
+    ingest.child.kill().unwrap(); // SIGKILL
+    let (status, _) = finish(ingest);
     let killed = Instant::now();
     assert!(!status.success(), "the ingest was killed: {status}");
     let killed_after = killed - t0;
@@ -571,7 +580,6 @@ fn two_nodes_on_a_primary_and_its_replica_follow_ingests_restarts_and_killed_ing
             ms(*t)
         ));
     }
-    drop(ingest);
     a.stop();
     b.stop();
     check(&data_a, &primary, "node A against the primary, after the killed ingest");
