@@ -515,14 +515,6 @@ fn run(cli: Cli) -> Result<()> {
                 if let Err(e) = ingest_command(&data, ingest, None, None) {
                     eprintln!("warning: {e:#}");
                 }
-            } else {
-                // Bring the index up to the store (an ingest may have been killed), then let go
-                // of its writer: the server only reads, so `opis ingest` can run beside it.
-                let store = open_store(&data)?;
-                let mut index = open_index(&data)?;
-                if index.applied_seq() < store.last_change()? {
-                    index.sync(&store).context("updating the search index")?;
-                }
             }
             let store = store_at(&data)?;
             let replica = replica.map(|r| opis_store::StoreAt::resolve(&data, Some(&r))).transpose()?;
@@ -530,6 +522,17 @@ fn run(cli: Cli) -> Result<()> {
                 replica.as_ref().is_none_or(|r| r.is_postgres()) && (replica.is_none() || store.is_postgres()),
                 "--replica is a PostgreSQL replica of a PostgreSQL --store"
             );
+            // Bring the index up to the store (an ingest may have been killed), then let go of
+            // its writer: the server only reads, so `opis ingest` can run beside it. A node that
+            // reads a replica catches up from the replica, as its follower will: its index must
+            // never be ahead of the log it follows.
+            let source = SqlStore::open_at(replica.as_ref().unwrap_or(&store))
+                .with_context(|| format!("opening the store {}", replica.as_ref().unwrap_or(&store).describe()))?;
+            let mut index = open_index(&data)?;
+            if index.applied_seq() < source.last_change()? {
+                index.sync(&source).context("updating the search index")?;
+            }
+            drop((index, source));
             let follow = store.is_postgres().then(|| std::time::Duration::from_millis(follow_ms.max(10)));
             let site = opis_web::Site { data: data.clone(), store, replica, follow };
             opis_web::serve_site_until_signal(site, addr).with_context(|| format!("serving {}", data.display()))?;
