@@ -229,11 +229,34 @@ struct ClientConnection {
     timeout: Duration,
     /// Armed when a write finds the socket full; disarmed by any write that goes through.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// hyper's own 431 answer with the security headers added: the bytes still to send, and
+    /// how many of hyper's bytes they stand for.
+    rewritten: Option<(Vec<u8>, usize)>,
+}
+
+/// The start of the one answer hyper writes itself, without the application's headers: a
+/// request head over the limits.
+const HYPER_431: &[u8] = b"HTTP/1.1 431 ";
+
+/// hyper's 431 head with the security headers every other answer carries, after its status line.
+fn with_security_headers(head: &[u8]) -> Vec<u8> {
+    let mut headers = axum::http::HeaderMap::new();
+    crate::set_security_headers(&mut headers);
+    let line_end = head.windows(2).position(|w| w == b"\r\n").map_or(head.len(), |p| p + 2);
+    let mut out = head[..line_end].to_vec();
+    for (name, value) in &headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(&head[line_end..]);
+    out
 }
 
 impl ClientConnection {
     fn new(stream: tokio::net::TcpStream, timeout: Duration) -> Self {
-        ClientConnection { stream: Some(stream), timeout, stalled: None }
+        ClientConnection { stream: Some(stream), timeout, stalled: None, rewritten: None }
     }
 
     fn stream(&mut self) -> std::pin::Pin<&mut tokio::net::TcpStream> {
@@ -289,12 +312,43 @@ impl tokio::io::AsyncRead for ClientConnection {
     }
 }
 
+impl ClientConnection {
+    /// Sends hyper's 431 head (`buf`) with the security headers added; reports all of `buf` as
+    /// written once the longer head is.
+    fn write_431(&mut self, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        use tokio::io::AsyncWrite;
+        if self.rewritten.is_none() {
+            tracing::info!(status = 431, "request head too large");
+            self.rewritten = Some((with_security_headers(buf), buf.len()));
+        }
+        loop {
+            let Some((bytes, stands_for)) = self.rewritten.take() else { return Poll::Ready(Ok(0)) };
+            let poll = self.stream().poll_write(cx, &bytes);
+            match self.written(cx, poll) {
+                Poll::Ready(Ok(n)) if n < bytes.len() && n > 0 => {
+                    self.rewritten = Some((bytes[n..].to_vec(), stands_for))
+                }
+                Poll::Ready(Ok(_)) => return Poll::Ready(Ok(stands_for)),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.rewritten = Some((bytes, stands_for));
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
 impl tokio::io::AsyncWrite for ClientConnection {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.rewritten.is_some() || buf.starts_with(HYPER_431) {
+            return self.write_431(cx, buf);
+        }
         let poll = self.stream().poll_write(cx, buf);
         self.written(cx, poll)
     }
@@ -304,6 +358,11 @@ impl tokio::io::AsyncWrite for ClientConnection {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty())
+            && (self.rewritten.is_some() || first.starts_with(HYPER_431))
+        {
+            return self.write_431(cx, first);
+        }
         let poll = self.stream().poll_write_vectored(cx, bufs);
         self.written(cx, poll)
     }

@@ -266,6 +266,11 @@ fn oversized_headers_and_bodies_are_refused() {
     }
     let answer = read_all(&mut s);
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
+    // hyper writes this answer itself; the connection adds the headers every answer carries.
+    let lower = answer.to_ascii_lowercase();
+    for h in ["content-security-policy:", "x-content-type-options: nosniff", "referrer-policy:", "x-frame-options:"] {
+        assert!(lower.contains(h), "the 431 answer lacks {h}: {answer:.600}");
+    }
     // The lingering close read what the client still sent, so no write met a reset.
     assert_eq!(refused_writes, 0, "writes after the refusal met a reset");
 
