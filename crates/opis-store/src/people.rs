@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::db::{Db, Row, args};
+use crate::db::{Db, Engine, Row, Value, args};
 use crate::{Result, SqlStore, StoreError};
 use opis_model::people::{Ambiguity, Authority, DocPeople, NameUse, PeopleSummary, Person, PersonLink};
 
@@ -292,6 +292,9 @@ impl PeopleWriter<'_> {
     /// Stores persons, links and ambiguities (of a part of the authority: no person twice).
     pub fn write(&mut self, a: &Authority) -> Result<()> {
         let db = self.db;
+        if db.engine() == Engine::Postgres {
+            return write_unnested(db, a);
+        }
         for p in &a.persons {
             let json = serde_json::to_string(p).map_err(|e| corrupt(&p.id, e))?;
             db.execute(
@@ -337,6 +340,74 @@ impl Drop for PeopleWriter<'_> {
     }
 }
 
+/// Rows per statement when PostgreSQL takes a table's rows as arrays.
+const CHUNK: usize = 2_000;
+
+fn texts<'a, T>(rows: &'a [T], f: impl Fn(&'a T) -> Option<&'a str>) -> Value<'a> {
+    Value::Texts(rows.iter().map(f).collect())
+}
+
+fn ints<T>(rows: &[T], f: impl Fn(&T) -> i64) -> Value<'static> {
+    Value::Ints(rows.iter().map(|r| Some(f(r))).collect())
+}
+
+/// [`PeopleWriter::write`] on PostgreSQL: each table's rows as arrays, a statement per
+/// [`CHUNK`] rows (one round trip instead of one per row).
+fn write_unnested(db: &Db, a: &Authority) -> Result<()> {
+    let jsons: Vec<String> =
+        a.persons.iter().map(|p| serde_json::to_string(p).map_err(|e| corrupt(&p.id, e))).collect::<Result<_>>()?;
+    let people: Vec<(&Person, &String)> = a.persons.iter().zip(&jsons).collect();
+    for part in people.chunks(CHUNK) {
+        db.execute(
+            "INSERT INTO people (id, name, documents, json) SELECT * FROM unnest(?1::text[], ?2::text[], ?3::bigint[], ?4::text[])",
+            args![
+                texts(part, |(p, _)| Some(p.id.as_str())),
+                texts(part, |(p, _)| Some(p.name.as_str())),
+                ints(part, |(p, _)| i64::from(p.documents)),
+                texts(part, |(_, j)| Some(j.as_str()))
+            ],
+        )?;
+    }
+    let names: Vec<(&str, &str)> =
+        a.persons.iter().flat_map(|p| p.variants.iter().map(move |v| (p.id.as_str(), v.form.as_str()))).collect();
+    for part in names.chunks(CHUNK) {
+        db.execute(
+            "INSERT INTO person_names (person_id, form) SELECT * FROM unnest(?1::text[], ?2::text[]) ON CONFLICT DO NOTHING",
+            args![texts(part, |n| Some(n.0)), texts(part, |n| Some(n.1))],
+        )?;
+    }
+    let roles: Vec<String> = a.links.iter().map(|l| l.roles.join(",")).collect();
+    let links: Vec<(&PersonLink, &String)> = a.links.iter().zip(&roles).collect();
+    for part in links.chunks(CHUNK) {
+        db.execute(
+            "INSERT INTO person_links (person_id, doc_id, form, turns, mentions, roles, how) \
+             SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::bigint[], ?5::bigint[], ?6::text[], ?7::text[])",
+            args![
+                texts(part, |(l, _)| Some(l.person.as_str())),
+                texts(part, |(l, _)| Some(l.doc_id.as_str())),
+                texts(part, |(l, _)| Some(l.form.as_str())),
+                ints(part, |(l, _)| i64::from(l.turns)),
+                ints(part, |(l, _)| i64::from(l.mentions)),
+                texts(part, |(_, r)| Some(r.as_str())),
+                texts(part, |(l, _)| Some(l.how.as_str()))
+            ],
+        )?;
+    }
+    let candidates: Vec<String> = a.ambiguities.iter().map(|x| x.candidates.join(",")).collect();
+    let ambiguities: Vec<(&Ambiguity, &String)> = a.ambiguities.iter().zip(&candidates).collect();
+    for part in ambiguities.chunks(CHUNK) {
+        db.execute(
+            "INSERT INTO person_ambiguities (doc_id, form, candidates) SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[])",
+            args![
+                texts(part, |(x, _)| Some(x.doc_id.as_str())),
+                texts(part, |(x, _)| Some(x.form.as_str())),
+                texts(part, |(_, c)| Some(c.as_str()))
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// A `SELECT id, json FROM people` row as a person.
 fn person_row(r: &Row) -> Result<Person> {
     let id: String = r.get(0)?;
@@ -355,6 +426,9 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
         "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         args![doc_id, hash, s.rules, s.scope, s.year, s.reader],
     )?;
+    if db.engine() == Engine::Postgres {
+        return write_uses_unnested(db, doc_id, s);
+    }
     for u in &s.uses {
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
         let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
@@ -377,5 +451,42 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
             ],
         )?;
     }
+    Ok(())
+}
+
+/// A summary's names on PostgreSQL: one statement, the rows as arrays (a name met twice under
+/// the same node keeps its last use, as the row-by-row upsert does).
+fn write_uses_unnested(db: &Db, doc_id: &str, s: &PeopleSummary) -> Result<()> {
+    let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, u) in s.uses.iter().enumerate() {
+        last.insert((u.node.as_str(), u.name.form.as_str()), i);
+    }
+    let uses: Vec<_> = last.into_values().map(|i| &s.uses[i]).collect();
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let roles: Vec<String> =
+        uses.iter().map(|u| u.name.roles.iter().map(String::as_str).collect::<Vec<_>>().join(",")).collect();
+    let refs: Vec<String> = uses
+        .iter()
+        .map(|u| serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e)))
+        .collect::<Result<_>>()?;
+    db.execute(
+        "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
+         SELECT u.node, ?1, u.form, u.source, u.forename, u.roles, u.turns, u.mentions, u.refs \
+         FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::bigint[], ?6::text[], ?7::bigint[], ?8::bigint[], ?9::text[]) \
+              AS u (node, form, source, forename, roles, turns, mentions, refs)",
+        args![
+            doc_id,
+            texts(&uses, |u| Some(u.node.as_str())),
+            texts(&uses, |u| Some(u.name.form.as_str())),
+            texts(&uses, |u| u.source.as_deref()),
+            ints(&uses, |u| i64::from(u.forename)),
+            Value::Texts(roles.iter().map(|r| Some(r.as_str())).collect()),
+            ints(&uses, |u| i64::from(u.name.turns)),
+            ints(&uses, |u| i64::from(u.name.mentions)),
+            Value::Texts(refs.iter().map(|r| Some(r.as_str())).collect())
+        ],
+    )?;
     Ok(())
 }
