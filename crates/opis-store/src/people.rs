@@ -422,13 +422,13 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
         db.execute("DELETE FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
     }
     let Some(s) = s else { return Ok(()) };
+    if db.engine() == Engine::Postgres {
+        return write_summary_unnested(db, doc_id, hash, s);
+    }
     db.execute(
         "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         args![doc_id, hash, s.rules, s.scope, s.year, s.reader],
     )?;
-    if db.engine() == Engine::Postgres {
-        return write_uses_unnested(db, doc_id, s);
-    }
     for u in &s.uses {
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
         let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
@@ -454,17 +454,14 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
     Ok(())
 }
 
-/// A summary's names on PostgreSQL: one statement, the rows as arrays (a name met twice under
-/// the same node keeps its last use, as the row-by-row upsert does).
-fn write_uses_unnested(db: &Db, doc_id: &str, s: &PeopleSummary) -> Result<()> {
+/// A summary on PostgreSQL: one statement for its row and its names, the names as arrays (a
+/// name met twice under the same node keeps its last use, as the row-by-row upsert does).
+fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary) -> Result<()> {
     let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, u) in s.uses.iter().enumerate() {
         last.insert((u.node.as_str(), u.name.form.as_str()), i);
     }
     let uses: Vec<_> = last.into_values().map(|i| &s.uses[i]).collect();
-    if uses.is_empty() {
-        return Ok(());
-    }
     let roles: Vec<String> =
         uses.iter().map(|u| u.name.roles.iter().map(String::as_str).collect::<Vec<_>>().join(",")).collect();
     let refs: Vec<String> = uses
@@ -472,7 +469,9 @@ fn write_uses_unnested(db: &Db, doc_id: &str, s: &PeopleSummary) -> Result<()> {
         .map(|u| serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e)))
         .collect::<Result<_>>()?;
     db.execute(
-        "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
+        "WITH d AS (INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) \
+                    VALUES (?1, ?10, ?11, ?12, ?13, ?14)) \
+         INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
          SELECT u.node, ?1, u.form, u.source, u.forename, u.roles, u.turns, u.mentions, u.refs \
          FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::bigint[], ?6::text[], ?7::bigint[], ?8::bigint[], ?9::text[]) \
               AS u (node, form, source, forename, roles, turns, mentions, refs)",
@@ -485,7 +484,12 @@ fn write_uses_unnested(db: &Db, doc_id: &str, s: &PeopleSummary) -> Result<()> {
             Value::Texts(roles.iter().map(|r| Some(r.as_str())).collect()),
             ints(&uses, |u| i64::from(u.name.turns)),
             ints(&uses, |u| i64::from(u.name.mentions)),
-            Value::Texts(refs.iter().map(|r| Some(r.as_str())).collect())
+            Value::Texts(refs.iter().map(|r| Some(r.as_str())).collect()),
+            hash,
+            s.rules,
+            s.scope,
+            s.year,
+            s.reader
         ],
     )?;
     Ok(())
