@@ -137,6 +137,8 @@ impl SqlStore {
         let path = data_dir.join(STORE_FILE);
         let conn = rusqlite::Connection::open(&path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
+        // Every statement of a document's write stays prepared (more than rusqlite's 16).
+        conn.set_prepared_statement_cache_capacity(64);
         // WAL: readers never block the writer and a killed writer leaves the last
         // committed state. NORMAL sync is safe against process crashes in WAL mode.
         conn.pragma_update(None, "journal_mode", "WAL")?;
