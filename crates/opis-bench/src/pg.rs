@@ -163,11 +163,13 @@ pub struct Report {
 pub fn run(s: &Settings) -> Result<Report> {
     anyhow::ensure!(s.opis.exists(), "{} is missing: cargo build --release -p opis", s.opis.display());
     anyhow::ensure!(Path::new(TIME).exists(), "{TIME} is missing (apt-get install time)");
-    let documents_there: i64 = psql(&s.store, "SELECT count(*) FROM documents")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    anyhow::ensure!(documents_there == 0, "{} already holds {documents_there} documents: give an empty database", s.store);
+    let documents_there: i64 =
+        psql(&s.store, "SELECT count(*) FROM documents").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    anyhow::ensure!(
+        documents_there == 0,
+        "{} already holds {documents_there} documents: give an empty database",
+        s.store
+    );
     std::fs::create_dir_all(&s.work).with_context(|| format!("creating {}", s.work.display()))?;
     let (emb, pgdir, node) = (s.work.join("embedded"), s.work.join("pg-ingest"), s.work.join("pg-node"));
     let logs = s.work.join("logs");
@@ -450,7 +452,8 @@ impl Runner<'_> {
         let wall_s = started.elapsed().as_secs_f64();
         timeline.flush()?;
         let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
-        let stderr_tail = stderr.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let stderr_tail =
+            stderr.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         if !status.success() && !stopping {
             bail!("{command} failed ({status}):\n{stderr_tail}");
         }
@@ -462,10 +465,7 @@ impl Runner<'_> {
         };
         let server = server.zip(server_before).map(|(pm, before)| {
             let after = pm.total_ticks();
-            ServerCpu {
-                total_s: after.saturating_sub(before) as f64 / 100.0,
-                ..sampler.server_summary()
-            }
+            ServerCpu { total_s: after.saturating_sub(before) as f64 / 100.0, ..sampler.server_summary() }
         });
         let m = Measured {
             command,
@@ -529,11 +529,13 @@ impl Sampler {
         if let Some(pm) = pm {
             for child in children_of(pm.pid) {
                 let Some(st) = proc_stat(&format!("/proc/{child}/stat")) else { continue };
-                let role = self
-                    .server
-                    .get(&child)
-                    .map(|(r, _)| r.clone())
-                    .unwrap_or_else(|| server_role(&std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default()));
+                // A process just forked still shows the postmaster's command line: its role is
+                // read again at every sample until it has set its own title.
+                let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+                let role = match self.server.get(&child) {
+                    Some((r, _)) if !cmdline.starts_with(b"postgres:") => r.clone(),
+                    _ => server_role(&cmdline),
+                };
                 if role.starts_with("backend") && backend_state != 'R' {
                     backend_state = st.state;
                 }
@@ -774,12 +776,24 @@ pub fn report_md(r: &Report) -> String {
         format!("{:.0}", p.docs_per_s()),
         ratio(p.docs_per_s(), e.docs_per_s()),
     );
-    row("ingest: MB/s of JSONL", format!("{:.1}", e.mb_per_s()), format!("{:.1}", p.mb_per_s()), ratio(p.mb_per_s(), e.mb_per_s()));
+    row(
+        "ingest: MB/s of JSONL",
+        format!("{:.1}", e.mb_per_s()),
+        format!("{:.1}", p.mb_per_s()),
+        ratio(p.mb_per_s(), e.mb_per_s()),
+    );
     row(
         "ingest: · people rebuild at the end, s",
         e.people_s.map_or("–".into(), |v| format!("{v:.1}")),
         p.people_s.map_or("–".into(), |v| format!("{v:.1}")),
         String::new(),
+    );
+    let without = |x: &IngestSide| x.run.wall_s - x.people_s.unwrap_or(0.0);
+    row(
+        "ingest: · wall time without the people rebuild, s",
+        format!("{:.1}", without(e)),
+        format!("{:.1}", without(p)),
+        ratio(without(p), without(e)),
     );
     row(
         "ingest: opis CPU (user + sys), s",
@@ -795,7 +809,12 @@ pub fn report_md(r: &Report) -> String {
         format!("{:.1}", p.run.cpu_s() + server_cpu),
         ratio(p.run.cpu_s() + server_cpu, e.run.cpu_s()),
     );
-    row("ingest: peak RSS of opis", mib(e.run.max_rss), mib(p.run.max_rss), ratio(p.run.max_rss as f64, e.run.max_rss as f64));
+    row(
+        "ingest: peak RSS of opis",
+        mib(e.run.max_rss),
+        mib(p.run.max_rss),
+        ratio(p.run.max_rss as f64, e.run.max_rss as f64),
+    );
     row(
         "store on disk (SQLite file / pg_database_size)",
         mb(e.store_bytes),
@@ -817,7 +836,11 @@ pub fn report_md(r: &Report) -> String {
         _ => ("–".into(), "–".into(), "–".into()),
     };
     for (label, a, b) in [
-        ("query, ingest-built indexes (embedded / PostgreSQL ingest folder)", q("embedded, index built"), q("PostgreSQL ingest")),
+        (
+            "query, ingest-built indexes (embedded / PostgreSQL ingest folder)",
+            q("embedded, index built"),
+            q("PostgreSQL ingest"),
+        ),
         ("query, embedded ingest-built / new node (catch-up-built)", q("embedded, index built"), q("new node")),
         ("query, both rebuilt by reindex, interleaved", q("embedded after reindex"), q("node after reindex")),
     ] {
@@ -839,6 +862,19 @@ pub fn report_md(r: &Report) -> String {
         format!("{reindex:.1}"),
         format!("{:.1}", r.reindex_node.wall_s),
         ratio(r.reindex_node.wall_s, reindex),
+    );
+    let reindex_index = |m: &Measured| m.wall_s - people_seconds(&m.stderr_tail).unwrap_or(0.0);
+    row(
+        "· `opis reindex` without its people rebuild (index only), s",
+        format!("{:.1}", reindex_index(&r.reindex_embedded)),
+        format!("{:.1}", reindex_index(&r.reindex_node)),
+        ratio(reindex_index(&r.reindex_node), reindex_index(&r.reindex_embedded)),
+    );
+    row(
+        "new node catch-up vs embedded `opis reindex` without its people rebuild, s",
+        format!("{:.1}", reindex_index(&r.reindex_embedded)),
+        format!("{catch:.1}"),
+        ratio(catch, reindex_index(&r.reindex_embedded)),
     );
     row(
         "· peak RSS (reindex / catch-up)",
@@ -892,11 +928,12 @@ pub fn report_md(r: &Report) -> String {
     }
     let _ = writeln!(s);
     if !r.pg_tables.is_empty() {
-        let _ = writeln!(s, "PostgreSQL tables (with indexes and TOAST): {}\n", {
-            let v: Vec<String> =
-                r.pg_tables.iter().take(10).map(|(t, b, n)| format!("{t} {} ({n} rows)", mb(*b))).collect();
-            v.join(", ")
-        });
+        let _ =
+            writeln!(s, "PostgreSQL tables (with indexes and TOAST; rows as the statistics estimate them): {}\n", {
+                let v: Vec<String> =
+                    r.pg_tables.iter().take(10).map(|(t, b, n)| format!("{t} {} ({n} rows)", mb(*b))).collect();
+                v.join(", ")
+            });
     }
 
     // Per query.
