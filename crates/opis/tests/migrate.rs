@@ -33,14 +33,7 @@ fn hits(data: &Path, store: Option<&str>, query: &str) -> Vec<String> {
 
 #[test]
 fn a_collection_moves_to_postgresql_and_back_with_its_history() {
-    let admin = match std::env::var("OPIS_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(std::env::var("OPIS_REQUIRE_POSTGRES").is_err(), "OPIS_REQUIRE_POSTGRES without a server");
-            eprintln!("skipped: OPIS_TEST_POSTGRES names no PostgreSQL server");
-            return;
-        }
-    };
+    let Some(admin) = common::test_postgres() else { return };
     let root = std::env::temp_dir().join(format!("opis-migrate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let (folder, node, back) = (root.join("folder"), root.join("node"), root.join("back"));

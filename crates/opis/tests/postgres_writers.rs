@@ -21,14 +21,7 @@ fn ok(o: &Output) -> String {
 
 #[test]
 fn two_ingests_and_an_editor_at_once_lose_nothing() {
-    let admin = match std::env::var("OPIS_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(std::env::var("OPIS_REQUIRE_POSTGRES").is_err(), "OPIS_REQUIRE_POSTGRES without a server");
-            eprintln!("skipped: OPIS_TEST_POSTGRES names no PostgreSQL server");
-            return;
-        }
-    };
+    let Some(admin) = common::test_postgres() else { return };
     let url = opis_store::create_postgres_database(&admin, &format!("t_writers_{}", std::process::id())).unwrap();
     let root = scratch("pg-writers");
     let seed = shared().join("seed");

@@ -55,3 +55,17 @@ pub fn listing(data: &Path) -> Listing {
     rows.sort();
     rows
 }
+
+/// The PostgreSQL server the tests may use (`OPIS_TEST_POSTGRES`, which `scripts/test` sets), or
+/// `None` after saying the test is skipped; with `OPIS_REQUIRE_POSTGRES` set a missing server
+/// fails the test instead.
+pub fn test_postgres() -> Option<String> {
+    match std::env::var("OPIS_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(std::env::var("OPIS_REQUIRE_POSTGRES").is_err(), "OPIS_REQUIRE_POSTGRES without a server");
+            eprintln!("skipped: OPIS_TEST_POSTGRES names no PostgreSQL server");
+            None
+        }
+    }
+}
