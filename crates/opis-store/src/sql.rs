@@ -300,7 +300,6 @@ impl SqlStore {
         now: &str,
         existed: bool,
     ) -> Result<(i64, i64)> {
-        use crate::db::Value::{Ints, Texts};
         if existed {
             for table in ["turns", "notes", "archival_refs", "persons"] {
                 db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
@@ -308,61 +307,35 @@ impl SqlStore {
         }
         let facts = Facts::of(doc);
         let (date_from, date_to) = dates(doc);
-        let col = |f: fn(&ArchivalRef) -> Option<&str>| Texts(facts.refs.iter().map(|(_, r)| f(r)).collect());
-        let row = db.query_opt(
-            &format!(
+        let arrays = facts.arrays(doc);
+        let mut params: Vec<&dyn crate::db::Param> = vec![
+            &doc.id,
+            &version,
+            &hash,
+            &doc.title,
+            &doc.kind,
+            &doc.language,
+            &doc.collection,
+            &date_from,
+            &date_to,
+            &now,
+            &stored,
+            &prov.source_path,
+        ];
+        params.extend(arrays.iter().map(|v| v as &dyn crate::db::Param));
+        static STATEMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = STATEMENT.get_or_init(|| {
+            format!(
                 "WITH v AS (INSERT INTO versions (doc_id, version, content_hash, json, source_path, created_at)
                             VALUES (?1, ?2, ?3, ?11, ?12, ?10)),
                       d AS ({UPSERT_DOCUMENT} RETURNING access_until),
-                      t AS (INSERT INTO turns (doc_id, turn, section, speakers)
-                            SELECT ?1, * FROM unnest(?13::bigint[], ?14::bigint[], ?15::text[])),
-                      n AS (INSERT INTO notes (doc_id, ord, n, text)
-                            SELECT ?1, * FROM unnest(?16::bigint[], ?17::bigint[], ?18::text[])),
-                      r AS (INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file,
-                                                       box, folder, text)
-                            SELECT ?1, * FROM unnest(?19::bigint[], ?20::text[], ?21::text[], ?22::text[], ?23::text[],
-                                                     ?24::text[], ?25::text[], ?26::text[], ?27::text[], ?28::text[],
-                                                     ?29::text[])),
-                      p AS (INSERT INTO persons (doc_id, name, mentions, variants)
-                            SELECT ?1, * FROM unnest(?30::text[], ?31::bigint[], ?32::text[])),
+                      {},
                       c AS (INSERT INTO changes (doc_id, version, at) VALUES (?1, ?2, ?10) RETURNING seq)
-                 SELECT (SELECT access_until FROM d), (SELECT seq FROM c)"
-            ),
-            args![
-                doc.id,
-                version,
-                hash,
-                doc.title,
-                doc.kind,
-                doc.language,
-                doc.collection,
-                date_from,
-                date_to,
-                now,
-                stored,
-                prov.source_path,
-                Ints(facts.turns.iter().map(|t| Some(i64::from(t.0))).collect()),
-                Ints(facts.turns.iter().map(|t| Some(i64::from(t.1))).collect()),
-                Texts(facts.turns.iter().map(|t| Some(t.2.as_str())).collect()),
-                Ints((0..doc.notes.len() as i64).map(Some).collect()),
-                Ints(doc.notes.iter().map(|n| Some(i64::from(n.n))).collect()),
-                Texts(doc.notes.iter().map(|n| Some(n.text.as_str())).collect()),
-                Ints(facts.refs.iter().map(|(n, _)| n.map(i64::from)).collect()),
-                col(|r| Some(r.archive.as_str())),
-                col(|r| r.fond.as_deref()),
-                col(|r| r.opis.as_deref()),
-                col(|r| r.papka.as_deref()),
-                col(|r| r.delo.as_deref()),
-                col(|r| r.leaves.as_deref()),
-                col(|r| r.file.as_deref()),
-                col(|r| r.r#box.as_deref()),
-                col(|r| r.folder.as_deref()),
-                col(|r| Some(r.text.as_str())),
-                Texts(doc.persons.iter().map(|p| Some(p.name.as_str())).collect()),
-                Ints(doc.persons.iter().map(|p| Some(i64::from(p.mentions))).collect()),
-                Texts(facts.variants.iter().map(|v| Some(v.as_str())).collect())
-            ],
-        )?;
+                 SELECT (SELECT access_until FROM d), (SELECT seq FROM c)",
+                Facts::inserts(13)
+            )
+        });
+        let row = db.query_opt(sql, &params)?;
         let row = row.ok_or_else(|| StoreError::Postgres("writing a document returned nothing".into()))?;
         Ok((row.get::<Option<i64>>(0)?.unwrap_or(crate::access::PUBLIC), row.get::<Option<i64>>(1)?.unwrap_or(0)))
     }
@@ -382,10 +355,16 @@ impl SqlStore {
             }
         }
         let facts = Facts::of(doc);
-        let (turns, refs, variants) = (&facts.turns, &facts.refs, &facts.variants);
         if db.engine() == Engine::Postgres {
-            return Self::write_facts_unnested(db, doc, turns, refs, variants);
+            // Each table's rows as arrays, one statement (as in `write_postgres`).
+            let arrays = facts.arrays(doc);
+            let mut params: Vec<&dyn crate::db::Param> = vec![&doc.id];
+            params.extend(arrays.iter().map(|v| v as &dyn crate::db::Param));
+            static STATEMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            db.query(STATEMENT.get_or_init(|| format!("WITH {} SELECT 1", Facts::inserts(2))), &params)?;
+            return Ok(());
         }
+        let (turns, refs, variants) = (&facts.turns, &facts.refs, &facts.variants);
         for (turn, section, speakers) in turns {
             db.execute(
                 "INSERT INTO turns (doc_id, turn, section, speakers) VALUES (?1, ?2, ?3, ?4)",
@@ -412,75 +391,6 @@ impl SqlStore {
             db.execute(
                 "INSERT INTO persons (doc_id, name, mentions, variants) VALUES (?1, ?2, ?3, ?4)",
                 args![doc.id, p.name, p.mentions, variants],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn write_facts_unnested(
-        db: &Db,
-        doc: &Document,
-        turns: &[(u32, u32, String)],
-        refs: &[(Option<u32>, &ArchivalRef)],
-        variants: &[String],
-    ) -> Result<()> {
-        use crate::db::Value::{Ints, Texts};
-        let ints = |it: &mut dyn Iterator<Item = Option<i64>>| Ints(it.collect());
-        if !turns.is_empty() {
-            db.execute(
-                "INSERT INTO turns (doc_id, turn, section, speakers)
-                 SELECT ?1, * FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[])",
-                args![
-                    doc.id,
-                    ints(&mut turns.iter().map(|t| Some(i64::from(t.0)))),
-                    ints(&mut turns.iter().map(|t| Some(i64::from(t.1)))),
-                    Texts(turns.iter().map(|t| Some(t.2.as_str())).collect())
-                ],
-            )?;
-        }
-        if !doc.notes.is_empty() {
-            db.execute(
-                "INSERT INTO notes (doc_id, ord, n, text) SELECT ?1, * FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[])",
-                args![
-                    doc.id,
-                    ints(&mut (0..doc.notes.len() as i64).map(Some)),
-                    ints(&mut doc.notes.iter().map(|n| Some(i64::from(n.n)))),
-                    Texts(doc.notes.iter().map(|n| Some(n.text.as_str())).collect())
-                ],
-            )?;
-        }
-        if !refs.is_empty() {
-            let col = |f: fn(&ArchivalRef) -> Option<&str>| Texts(refs.iter().map(|(_, r)| f(r)).collect());
-            db.execute(
-                "INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box, folder, text)
-                 SELECT ?1, * FROM unnest(?2::bigint[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::text[],
-                                          ?8::text[], ?9::text[], ?10::text[], ?11::text[], ?12::text[])",
-                args![
-                    doc.id,
-                    ints(&mut refs.iter().map(|(n, _)| n.map(i64::from))),
-                    col(|r| Some(r.archive.as_str())),
-                    col(|r| r.fond.as_deref()),
-                    col(|r| r.opis.as_deref()),
-                    col(|r| r.papka.as_deref()),
-                    col(|r| r.delo.as_deref()),
-                    col(|r| r.leaves.as_deref()),
-                    col(|r| r.file.as_deref()),
-                    col(|r| r.r#box.as_deref()),
-                    col(|r| r.folder.as_deref()),
-                    col(|r| Some(r.text.as_str()))
-                ],
-            )?;
-        }
-        if !doc.persons.is_empty() {
-            db.execute(
-                "INSERT INTO persons (doc_id, name, mentions, variants)
-                 SELECT ?1, * FROM unnest(?2::text[], ?3::bigint[], ?4::text[])",
-                args![
-                    doc.id,
-                    Texts(doc.persons.iter().map(|p| Some(p.name.as_str())).collect()),
-                    ints(&mut doc.persons.iter().map(|p| Some(i64::from(p.mentions)))),
-                    Texts(variants.iter().map(|v| Some(v.as_str())).collect())
-                ],
             )?;
         }
         Ok(())
@@ -565,6 +475,62 @@ impl Facts<'_> {
         refs.extend(doc.archival_refs.iter().map(|r| (None, r)));
         let variants = doc.persons.iter().map(|p| p.variants.join("; ")).collect();
         Facts { turns, refs, variants }
+    }
+
+    /// The rows of the four fact tables as 20 arrays, in the order of [`Facts::inserts`]'s
+    /// parameters (PostgreSQL).
+    fn arrays<'a>(&'a self, doc: &'a Document) -> Vec<crate::db::Value<'a>> {
+        use crate::db::Value::{Ints, Texts};
+        let col = |f: fn(&'a ArchivalRef) -> Option<&'a str>| Texts(self.refs.iter().map(|(_, r)| f(r)).collect());
+        vec![
+            Ints(self.turns.iter().map(|t| Some(i64::from(t.0))).collect()),
+            Ints(self.turns.iter().map(|t| Some(i64::from(t.1))).collect()),
+            Texts(self.turns.iter().map(|t| Some(t.2.as_str())).collect()),
+            Ints((0..doc.notes.len() as i64).map(Some).collect()),
+            Ints(doc.notes.iter().map(|n| Some(i64::from(n.n))).collect()),
+            Texts(doc.notes.iter().map(|n| Some(n.text.as_str())).collect()),
+            Ints(self.refs.iter().map(|(n, _)| n.map(i64::from)).collect()),
+            col(|r| Some(r.archive.as_str())),
+            col(|r| r.fond.as_deref()),
+            col(|r| r.opis.as_deref()),
+            col(|r| r.papka.as_deref()),
+            col(|r| r.delo.as_deref()),
+            col(|r| r.leaves.as_deref()),
+            col(|r| r.file.as_deref()),
+            col(|r| r.r#box.as_deref()),
+            col(|r| r.folder.as_deref()),
+            col(|r| Some(r.text.as_str())),
+            Texts(doc.persons.iter().map(|p| Some(p.name.as_str())).collect()),
+            Ints(doc.persons.iter().map(|p| Some(i64::from(p.mentions))).collect()),
+            Texts(self.variants.iter().map(|v| Some(v.as_str())).collect()),
+        ]
+    }
+
+    /// The common table expressions that insert [`Facts::arrays`] (parameters `?first` to
+    /// `?first+19`) for the document `?1`: empty arrays insert nothing.
+    fn inserts(first: usize) -> String {
+        let p = |i: usize, ty: &str| format!("?{}::{ty}[]", first + i);
+        let refs: Vec<String> = (7..17).map(|i| p(i, "text")).collect();
+        format!(
+            "t AS (INSERT INTO turns (doc_id, turn, section, speakers)
+                   SELECT ?1, * FROM unnest({}, {}, {})),
+             n AS (INSERT INTO notes (doc_id, ord, n, text) SELECT ?1, * FROM unnest({}, {}, {})),
+             r AS (INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box,
+                                              folder, text)
+                   SELECT ?1, * FROM unnest({}, {})),
+             p AS (INSERT INTO persons (doc_id, name, mentions, variants) SELECT ?1, * FROM unnest({}, {}, {}))",
+            p(0, "bigint"),
+            p(1, "bigint"),
+            p(2, "text"),
+            p(3, "bigint"),
+            p(4, "bigint"),
+            p(5, "text"),
+            p(6, "bigint"),
+            refs.join(", "),
+            p(17, "text"),
+            p(18, "bigint"),
+            p(19, "text"),
+        )
     }
 }
 
