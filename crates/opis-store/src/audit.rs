@@ -38,7 +38,7 @@ impl SqlStore {
         let rows = self.db().query(
             "SELECT seq, at, actor, action, target, detail FROM audit WHERE (CAST(?1 AS TEXT) IS NULL OR action = ?1)
              ORDER BY seq DESC LIMIT ?2",
-            args![action, limit.min(i64::MAX as usize)],
+            args![action, limit],
         )?;
         rows.iter()
             .map(|r| {

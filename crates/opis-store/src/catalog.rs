@@ -70,15 +70,7 @@ impl SqlStore {
                    AND (CAST(?6 AS TEXT) IS NULL OR date_from <= ?6)
                  ORDER BY id LIMIT ?7"
             ),
-            args![
-                after,
-                filter.collection,
-                filter.kind,
-                filter.language,
-                filter.from,
-                filter.until,
-                limit.min(i64::MAX as usize)
-            ],
+            args![after, filter.collection, filter.kind, filter.language, filter.from, filter.until, limit],
         )?;
         rows.iter()
             .map(|r| {

@@ -145,12 +145,23 @@ macro_rules! int_param {
     ($($t:ty),*) => {$(
         impl Param for $t {
             fn value(&self) -> Value<'_> {
-                Value::Int(*self as i64)
+                Value::Int(i64::from(*self))
             }
         }
     )*};
 }
-int_param!(i64, i32, u32, u16, u8, usize, u64);
+int_param!(i64, i32, u32, u16, u8);
+/// Counts and limits: clamped to the largest integer the engines store.
+macro_rules! wide_param {
+    ($($t:ty),*) => {$(
+        impl Param for $t {
+            fn value(&self) -> Value<'_> {
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+wide_param!(usize, u64);
 impl<T: Param + ?Sized> Param for &T {
     fn value(&self) -> Value<'_> {
         (**self).value()

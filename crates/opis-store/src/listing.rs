@@ -66,7 +66,6 @@ impl SqlStore {
         limit: usize,
     ) -> Result<Vec<ChangedDocument>> {
         let (clause, values) = where_clause(filter, after);
-        let limit = limit.min(i64::MAX as usize);
         let mut all = params(&values);
         all.push(&limit);
         let sql = format!(
@@ -86,7 +85,6 @@ impl SqlStore {
         limit: usize,
     ) -> Result<Vec<StoredDocument>> {
         let (clause, values) = where_clause(filter, after);
-        let limit = limit.min(i64::MAX as usize);
         let mut all = params(&values);
         all.push(&limit);
         // The page is chosen on `documents` alone, then its JSON read: sorting the join would read

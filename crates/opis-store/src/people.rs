@@ -274,7 +274,7 @@ impl SqlStore {
             &format!(
                 "SELECT p.id, p.json FROM people p WHERE {filter} ORDER BY p.documents DESC, p.id LIMIT ?2 OFFSET ?3"
             ),
-            args![pattern, limit.min(i64::MAX as usize), offset.min(i64::MAX as usize)],
+            args![pattern, limit, offset],
         )?;
         Ok((total as u64, rows.iter().map(person_row).collect::<Result<_>>()?))
     }

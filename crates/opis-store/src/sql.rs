@@ -65,7 +65,7 @@ pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
     // Through the store's own connection (its own thread: safe from async code too).
     Db::postgres(admin_url)?
         .batch(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))?;
-    create_url(admin_url, name)
+    database_url(admin_url, name)
 }
 
 /// `OPIS_STORE_SERVER` mode: each data folder's store is a database of its own on one
@@ -82,14 +82,14 @@ pub fn folder_database(server: &str, data_dir: &Path) -> Result<String> {
         Ok(url) => Ok(url),
         // Made before (this folder opened again), or by another process just now.
         Err(StoreError::Postgres(m)) if m.contains("already exists") || m.contains("duplicate key") => {
-            create_url(server, &name)
+            database_url(server, &name)
         }
         Err(e) => Err(e),
     }
 }
 
 /// The URL of database `name` on the server of `server_url`.
-fn create_url(server_url: &str, name: &str) -> Result<String> {
+fn database_url(server_url: &str, name: &str) -> Result<String> {
     let (base, query) = match server_url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (server_url, None),
@@ -658,7 +658,7 @@ impl Store for SqlStore {
     fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
         let rows = self.db.query(
             "SELECT seq, doc_id, version FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            args![seq, limit.min(i64::MAX as usize)],
+            args![seq, limit],
         )?;
         rows.iter().map(|r| Ok(Change { seq: r.get(0)?, doc_id: r.get(1)?, version: r.get(2)? })).collect()
     }
