@@ -2,10 +2,11 @@
 //! index, each side in its own child process so that its peak RSS is its own.
 //!
 //! The parent re-executes this binary with the hidden `--side opis|fts5|bare` flag, one side
-//! after the other (never at once: the machine's cores are the budget). A child reads the
-//! input on a thread of its own (JSON → `Document`, batches of [`BATCH`]) while its main
-//! thread writes, prints one JSON line with its figures (including `VmHWM` from
-//! `/proc/self/status`, read just before it exits), and the parent measures the folder it left.
+//! after the other (never at once: the machine's cores are the budget). The opis child runs
+//! `opis ingest` itself (the binary beside this one) and reports its figures; the FTS5 and bare
+//! children read the input on a thread of their own (JSON → `Document`, batches of [`BATCH`])
+//! while their main thread writes. Each prints one JSON line with its figures (including
+//! `VmHWM`), and the parent measures the folder it left.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -16,9 +17,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use opis_index::Index;
 use opis_model::Document;
-use opis_store::{PreparedDocument, Provenance, PutOutcome, SqlStore, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::{bare, fts};
@@ -64,19 +63,20 @@ pub struct SideReport {
     pub input_bytes: u64,
     /// From opening the target to closing it, input reading included.
     pub wall_s: f64,
-    /// opis: time in `put_batch`; FTS5: time in insert transactions; bare: time in `add_document`.
+    /// FTS5: time in insert transactions; bare: time in `add_document`; opis: not measured (0:
+    /// `opis ingest` overlaps parsing, storing and indexing).
     pub write_s: f64,
-    /// opis: time in `Index::apply_written` (building entries; tantivy analyses them on its own
-    /// threads meanwhile); others: 0.
+    /// Not measured on any side now (0); kept so earlier reports still read.
     #[serde(default)]
     pub index_s: f64,
-    /// opis: the last index commit and `Index::sync`; FTS5: the final `optimize`; bare: the
-    /// commit and merges.
+    /// opis: the people authority's rebuild at the end of `opis ingest`; FTS5: the final
+    /// `optimize`; bare: the commit and merges.
     pub finish_s: f64,
     /// CPU time of the child, user + system, all threads (robust against a busy machine).
     #[serde(default)]
     pub cpu_s: f64,
-    /// Time the reader thread spent turning JSON lines into documents (overlaps the writes).
+    /// FTS5, bare: time the reader thread spent turning JSON lines into documents (overlaps the
+    /// writes); opis: not measured (0: it parses on every core).
     pub parse_s: f64,
     /// Peak resident set of the child (`VmHWM`), bytes: heap plus mapped index files.
     pub peak_rss: u64,
@@ -194,9 +194,12 @@ pub fn run_side(input: &Path, data: &Path, side: Side) -> Result<()> {
             r
         })
     })?;
-    report.peak_rss = status_kb("VmHWM:").unwrap_or(0) * 1024;
-    report.cpu_s = cpu_seconds().unwrap_or(0.0);
-    report.peak_anon = peak_anon.load(Ordering::Relaxed);
+    // The opis side measured `opis ingest`, its own child; the others are this process.
+    if side != Side::Opis {
+        report.peak_rss = status_kb("VmHWM:").unwrap_or(0) * 1024;
+        report.cpu_s = cpu_seconds().unwrap_or(0.0);
+        report.peak_anon = peak_anon.load(Ordering::Relaxed);
+    }
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
@@ -207,8 +210,7 @@ pub fn read_batches(input: &Path, f: impl FnMut(Vec<Document>) -> Result<()>) ->
     read_batches_with(input, |d| d, f)
 }
 
-/// [`read_batches`], with `prepare` applied to each document on the reader thread (opis
-/// serializes and hashes there, as `opis ingest` does on its parsing threads).
+/// [`read_batches`], with `prepare` applied to each document on the reader thread.
 pub fn read_batches_with<T: Send>(
     input: &Path,
     prepare: impl Fn(Document) -> T + Send,
@@ -267,65 +269,77 @@ pub fn read_batches_with<T: Send>(
     })
 }
 
-/// As `opis ingest` does it: documents prepared (serialized, hashed) off the writer thread,
-/// each batch stored in one transaction and handed to the index as stored, the index
-/// committed every [`OPIS_INDEX_COMMIT`] documents and at the end.
+/// The opis side is `opis ingest` itself, the command users run: the `opis` binary beside this
+/// program (or `OPIS_BIN`), run under `/usr/bin/time` for its CPU time and peak RSS, its heap
+/// sampled from `/proc`. So the figures include everything the command does — parsing on every
+/// core, the store's versions and facts, the index, each document's people summary and the
+/// people authority's rebuild at the end (whose seconds `opis ingest` prints; they are
+/// `finish_s` here).
 fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
-    let mut store = SqlStore::open(dir).context("opening the opis store")?;
-    // As `opis ingest` does.
-    store.tune_for_bulk_writes(64)?;
-    let mut index = Index::open(dir).context("opening the opis index")?;
-    let provenance = Provenance { source_path: input.display().to_string() };
-    let (mut write_s, mut index_s, mut indexed, mut uncommitted) = (0.0, 0.0, 0, 0);
-    let (documents, input_bytes, parse_s) = read_batches_with(input, PreparedDocument::new, |batch| {
-        let batch: Vec<(PreparedDocument, Provenance)> = batch.into_iter().map(|d| (d, provenance.clone())).collect();
-        let t = Instant::now();
-        let receipt = store.put_prepared(&batch).context("put_prepared")?;
-        write_s += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let written: Vec<_> = batch
-            .iter()
-            .zip(&receipt.outcomes)
-            .filter_map(|((d, _), o)| match o {
-                PutOutcome::New => Some((d.document(), 1)),
-                PutOutcome::Changed { version } => Some((d.document(), *version)),
-                PutOutcome::Unchanged => None,
-            })
-            .collect();
-        if let Some(seqs) = receipt.seqs {
-            if !index.apply_written(&written, seqs).context("Index::apply_written")? {
-                bail!("the index did not follow the store");
-            }
-            indexed += written.len();
-            uncommitted += written.len();
-            if uncommitted >= OPIS_INDEX_COMMIT {
-                index.commit_written().context("Index::commit_written")?;
-                uncommitted = 0;
-            }
+    let opis = match std::env::var_os("OPIS_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => std::env::current_exe()?.with_file_name("opis"),
+    };
+    anyhow::ensure!(
+        opis.is_file(),
+        "{} is missing: build it beside opis-bench (cargo build --release -p opis -p opis-bench) or set OPIS_BIN",
+        opis.display()
+    );
+    let logs = dir.parent().context("the opis folder has a parent")?;
+    let (time_file, stderr_file) = (logs.join("opis-ingest.time"), logs.join("opis-ingest.stderr"));
+    let mut child = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%e %U %S %M")
+        .arg("-o")
+        .arg(&time_file)
+        .arg(&opis)
+        .arg("--data")
+        .arg(dir)
+        .arg("ingest")
+        .arg(input)
+        .env_remove("OPIS_STORE")
+        .env_remove("OPIS_DATA")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&stderr_file)?)
+        .spawn()
+        .with_context(|| format!("running {} ingest (under /usr/bin/time)", opis.display()))?;
+    let mut peak_anon = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
         }
-        index_s += t.elapsed().as_secs_f64();
-        Ok(())
-    })?;
-    let t = Instant::now();
-    index.commit_written().context("Index::commit_written")?;
-    let sync = index.sync(&store).context("Index::sync")?;
-    drop(index);
-    let finish_s = t.elapsed().as_secs_f64();
-    drop(store);
+        for pid in crate::pg::children_of(child.id()) {
+            peak_anon = peak_anon.max(proc_status_kb(&format!("/proc/{pid}/status"), "RssAnon:").unwrap_or(0) * 1024);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
+    if !status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
+        bail!("opis ingest failed ({status}):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    }
+    let times = std::fs::read_to_string(&time_file).context("reading /usr/bin/time's figures")?;
+    let fields: Vec<f64> =
+        times.lines().last().unwrap_or("").split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    let &[_, user_s, sys_s, rss_kb] = fields.as_slice() else {
+        bail!("/usr/bin/time wrote {times:?}");
+    };
+    // "ingested 1 files (…): 20000 new, 0 changed, 0 unchanged, …"
+    let summary = stderr.lines().find(|l| l.starts_with("ingested ")).context("opis ingest printed no summary")?;
+    let count = |what: &str| -> usize {
+        summary.split([',', ':']).find_map(|part| part.trim().strip_suffix(what)?.trim().parse().ok()).unwrap_or(0)
+    };
     Ok(SideReport {
-        documents,
-        input_bytes,
-        write_s,
-        index_s,
-        finish_s,
-        parse_s,
-        entries: indexed + sync.documents,
+        documents: count(" new") + count(" changed") + count(" unchanged"),
+        input_bytes: std::fs::metadata(input)?.len(),
+        finish_s: crate::pg::people_seconds(&stderr).unwrap_or(0.0),
+        cpu_s: user_s + sys_s,
+        peak_rss: rss_kb as u64 * 1024,
+        peak_anon,
         ..Default::default()
     })
 }
-
-/// Documents between index commits on the opis side (what `opis ingest` uses).
-const OPIS_INDEX_COMMIT: usize = 50_000;
 
 /// User + system CPU seconds of this process so far (`/proc/self/stat` fields 14 and 15, in
 /// Linux's fixed USER_HZ of 100 ticks per second).
@@ -340,7 +354,12 @@ fn cpu_seconds() -> Option<f64> {
 
 /// A `kB` line of `/proc/self/status` (`VmHWM:`, `RssAnon:`).
 fn status_kb(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    proc_status_kb("/proc/self/status", key)
+}
+
+/// A `kB` line of a process's `status` file.
+fn proc_status_kb(path: &str, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -3,7 +3,7 @@
 //!
 //! - `generate` scales the real corpora of `../shared` up to N documents of JSON Lines
 //!   ([`generate`]).
-//! - `ingest` loads them into opis (store, then `Index::sync`), FTS5 and a bare tantivy index,
+//! - `ingest` loads them into opis (`opis ingest` itself), FTS5 and a bare tantivy index,
 //!   each in a child process of its own so that peak RSS is per side ([`ingest`], [`fts`],
 //!   [`bare`]).
 //! - `query` times a fixed query set on the three ([`query`]).

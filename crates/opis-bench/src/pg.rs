@@ -636,7 +636,7 @@ fn proc_stat(path: &str) -> Option<ProcStat> {
 }
 
 /// The processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
+pub(crate) fn children_of(pid: u32) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
@@ -698,7 +698,7 @@ fn stats_documents(runner: &Runner, data: &Path, pg: bool) -> Result<u64> {
 }
 
 /// `people: … (1.23 s…)` in `opis ingest`'s output.
-fn people_seconds(stderr: &str) -> Option<f64> {
+pub(crate) fn people_seconds(stderr: &str) -> Option<f64> {
     let line = stderr.lines().find(|l| l.starts_with("people: ") && l.contains(" s"))?;
     let open = line.rfind('(')?;
     line[open + 1..].split_whitespace().next()?.parse().ok()

@@ -82,17 +82,18 @@ pub fn ingest_md(r: &IngestReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "| ingest | opis | SQLite FTS5 | opis ÷ FTS5 | bare tantivy |");
     let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    // A figure a side does not measure is 0: shown as "–".
     let row = |s: &mut String, name: &str, get: &dyn Fn(&SideReport) -> f64, fmt: &dyn Fn(f64) -> String| {
-        let _ =
-            writeln!(s, "| {name} | {} | {} | {:.2}× | {} |", fmt(get(o)), fmt(get(f)), get(o) / get(f), fmt(get(b)));
+        let show = |v: f64| if v == 0.0 { "–".to_owned() } else { fmt(v) };
+        let ratio = if get(o) == 0.0 || get(f) == 0.0 { "–".to_owned() } else { format!("{:.2}×", get(o) / get(f)) };
+        let _ = writeln!(s, "| {name} | {} | {} | {ratio} | {} |", show(get(o)), show(get(f)), show(get(b)));
     };
     row(&mut s, "documents/s", &|x| x.docs_per_s(), &|v| format!("{v:.0}"));
     row(&mut s, "MB/s of JSONL", &|x| x.mb_per_s(), &|v| format!("{v:.1}"));
     row(&mut s, "wall time, s", &|x| x.wall_s, &|v| format!("{v:.1}"));
     row(&mut s, "CPU time (user + system, all threads), s", &|x| x.cpu_s, &|v| format!("{v:.1}"));
-    row(&mut s, "· writing (put_prepared / inserts / add_document), s", &|x| x.write_s, &|v| format!("{v:.1}"));
-    row(&mut s, "· handing to the index (opis: Index::apply_written), s", &|x| x.index_s, &|v| format!("{v:.1}"));
-    row(&mut s, "· finishing (opis: last commit + sync / optimize / commit), s", &|x| x.finish_s, &|v| {
+    row(&mut s, "· writing (FTS5 inserts / add_document), s", &|x| x.write_s, &|v| format!("{v:.1}"));
+    row(&mut s, "· finishing (opis: people authority rebuild / optimize / commit), s", &|x| x.finish_s, &|v| {
         format!("{v:.1}")
     });
     row(&mut s, "· JSON parsing (reader thread, overlapped), s", &|x| x.parse_s, &|v| format!("{v:.1}"));
