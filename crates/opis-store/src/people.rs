@@ -119,15 +119,33 @@ impl SqlStore {
     /// id) holding only those names (by form), with those of its forms that are surnames alone
     /// the document also prints as forenames.
     pub fn people_of_nodes(&self, nodes: &[String]) -> Result<Vec<DocPeople>> {
+        const COLUMNS: &str = "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, \
+                               d.scope, d.year, d.reader \
+                               FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id";
+        // SQLite: a query per node, each a range of the primary key. PostgreSQL: one query for
+        // the whole part (a query per node made it join all of people_docs once per node), its
+        // rows in the same order (by document, then the part's order of nodes, then form).
+        let results = if self.db().engine() == Engine::Postgres {
+            let part: Vec<Option<&str>> = nodes.iter().map(|n| Some(n.as_str())).collect();
+            vec![self.db().query(
+                &format!(
+                    "{COLUMNS} WHERE u.node = ANY(?1::text[]) \
+                     ORDER BY u.doc_id, array_position(?1::text[], u.node::text), u.form"
+                ),
+                args![Value::Texts(part)],
+            )?]
+        } else {
+            let mut results = Vec::with_capacity(nodes.len());
+            for node in nodes {
+                results.push(
+                    self.db().query(&format!("{COLUMNS} WHERE u.node = ?1 ORDER BY u.doc_id, u.form"), args![node])?,
+                );
+            }
+            results
+        };
         let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
-        for node in nodes {
-            let rows = self.db().query(
-                "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, d.scope, d.year, d.reader \
-                 FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id WHERE u.node = ?1 \
-                 ORDER BY u.doc_id, u.form",
-                args![node],
-            )?;
-            for r in &rows {
+        for rows in &results {
+            for r in rows {
                 let doc_id: String = r.get(0)?;
                 let refs = match r.text(5)? {
                     "[]" => Vec::new(),

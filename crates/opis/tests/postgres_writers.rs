@@ -89,3 +89,30 @@ fn two_ingests_and_an_editor_at_once_lose_nothing() {
     assert!(checked.contains("store and index agree"), "{checked}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The people authority built on PostgreSQL (its names read a whole part of nodes per query) is
+/// the one the embedded store builds from the same documents: same persons, variants, links
+/// and ambiguities, byte for byte in `opis people --json`.
+#[test]
+fn the_people_authority_is_the_same_on_both_engines() {
+    let Some(admin) = common::test_postgres() else { return };
+    let url = opis_store::create_postgres_database(&admin, &format!("t_people_{}", std::process::id())).unwrap();
+    let root = scratch("pg-people");
+    let (embedded, server) = (root.join("embedded"), root.join("server"));
+    let sources = [shared().join("seed"), shared().join("corpora")];
+    let people = |data: &std::path::Path, store: Option<&str>, extra: &[&str]| {
+        let mut c = opis_command(data);
+        if let Some(url) = store {
+            c.args(["--store", url]);
+        }
+        ok(&c.arg("people").arg("--json").args(extra).output().unwrap())
+    };
+    let _ = opis_command(&embedded).arg("ingest").args(&sources).output().unwrap();
+    let _ = opis_command(&server).args(["--store", &url, "ingest"]).args(&sources).output().unwrap();
+    let (a, b) = (people(&embedded, None, &[]), people(&server, Some(&url), &[]));
+    assert!(a.len() > 100_000, "the authority holds the corpora's people: {} bytes", a.len());
+    assert!(a == b, "the two engines built different authorities ({} and {} bytes)", a.len(), b.len());
+    let (a, b) = (people(&embedded, None, &["--ambiguous"]), people(&server, Some(&url), &["--ambiguous"]));
+    assert!(a.contains('{') && a == b, "the same ambiguities on both engines");
+    let _ = std::fs::remove_dir_all(&root);
+}
