@@ -287,9 +287,9 @@ fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
     );
     let logs = dir.parent().context("the opis folder has a parent")?;
     let (time_file, stderr_file) = (logs.join("opis-ingest.time"), logs.join("opis-ingest.stderr"));
-    let mut child = Command::new("/usr/bin/time")
+    let mut child = Command::new(crate::pg::TIME)
         .arg("-f")
-        .arg("%e %U %S %M")
+        .arg(crate::pg::TIME_FORMAT)
         .arg("-o")
         .arg(&time_file)
         .arg(&opis)
@@ -316,15 +316,9 @@ fn ingest_opis(input: &Path, dir: &Path) -> Result<SideReport> {
     };
     let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
     if !status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
-        bail!("opis ingest failed ({status}):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        bail!("opis ingest failed ({status}):\n{}", crate::pg::last_lines(&stderr, 12));
     }
-    let times = std::fs::read_to_string(&time_file).context("reading /usr/bin/time's figures")?;
-    let fields: Vec<f64> =
-        times.lines().last().unwrap_or("").split_whitespace().filter_map(|v| v.parse().ok()).collect();
-    let &[_, user_s, sys_s, rss_kb] = fields.as_slice() else {
-        bail!("/usr/bin/time wrote {times:?}");
-    };
+    let (user_s, sys_s, rss_kb) = crate::pg::time_figures(&time_file)?;
     // "ingested 1 files (…): 20000 new, 0 changed, 0 unchanged, …"
     let summary = stderr.lines().find(|l| l.starts_with("ingested ")).context("opis ingest printed no summary")?;
     let count = |what: &str| -> usize {

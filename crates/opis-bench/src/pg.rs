@@ -334,7 +334,26 @@ fn say_ingest(name: &str, r: &IngestSide) {
     );
 }
 
-const TIME: &str = "/usr/bin/time";
+/// GNU time, writing `%e %U %S %M` (wall, user and system seconds, peak RSS in KiB) to a file.
+pub(crate) const TIME: &str = "/usr/bin/time";
+pub(crate) const TIME_FORMAT: &str = "%e %U %S %M";
+
+/// User seconds, system seconds and peak RSS (KiB) from the file [`TIME`] wrote.
+pub(crate) fn time_figures(file: &Path) -> Result<(f64, f64, f64)> {
+    let times = std::fs::read_to_string(file).unwrap_or_default();
+    let fields: Vec<f64> =
+        times.lines().last().unwrap_or("").split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    let &[_, user_s, sys_s, rss_kb] = fields.as_slice() else {
+        bail!("{TIME} wrote {times:?} in {}", file.display());
+    };
+    Ok((user_s, sys_s, rss_kb))
+}
+
+/// The last `n` lines of a command's output.
+pub(crate) fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
 
 /// Runs `opis` commands under `/usr/bin/time`, sampling them.
 struct Runner<'a> {
@@ -385,7 +404,7 @@ impl Runner<'_> {
         let stderr_file = self.logs.join(format!("{name}.stderr"));
         let base = self.base(data, pg);
         let mut cmd = Command::new(TIME);
-        cmd.arg("-f").arg("%e %U %S %M").arg("-o").arg(&time_file).arg(base.get_program()).args(base.get_args());
+        cmd.arg("-f").arg(TIME_FORMAT).arg("-o").arg(&time_file).arg(base.get_program()).args(base.get_args());
         for (k, v) in base.get_envs() {
             match v {
                 Some(v) => cmd.env(k, v),
@@ -452,17 +471,10 @@ impl Runner<'_> {
         let wall_s = started.elapsed().as_secs_f64();
         timeline.flush()?;
         let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
-        let stderr_tail =
-            stderr.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         if !status.success() && !stopping {
-            bail!("{command} failed ({status}):\n{stderr_tail}");
+            bail!("{command} failed ({status}):\n{}", last_lines(&stderr, 12));
         }
-        let times = std::fs::read_to_string(&time_file).unwrap_or_default();
-        let fields: Vec<f64> =
-            times.lines().last().unwrap_or("").split_whitespace().filter_map(|v| v.parse().ok()).collect();
-        let &[_, user_s, sys_s, rss_kb] = fields.as_slice() else {
-            bail!("{TIME} wrote {times:?} for {command}");
-        };
+        let (user_s, sys_s, rss_kb) = time_figures(&time_file).with_context(|| format!("timing {command}"))?;
         let server = server.zip(server_before).map(|(pm, before)| {
             let after = pm.total_ticks();
             ServerCpu { total_s: after.saturating_sub(before) as f64 / 100.0, ..sampler.server_summary() }
@@ -477,7 +489,7 @@ impl Runner<'_> {
             ready_s,
             threads: sampler.thread_summary(),
             server,
-            stderr_tail,
+            stderr_tail: last_lines(&stderr, 12),
         };
         eprintln!(
             "postgres: {name}: {:.1} s wall, {:.1} s CPU (opis), peak RSS {:.0} MiB{}",
