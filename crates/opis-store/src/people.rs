@@ -127,61 +127,35 @@ impl SqlStore {
     /// id) holding only those names (by form), with those of its forms that are surnames alone
     /// the document also prints as forenames.
     pub fn people_of_nodes(&self, nodes: &[String]) -> Result<Vec<DocPeople>> {
-        const COLUMNS: &str = "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, \
-                               d.scope, d.year, d.reader \
-                               FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id";
+        // The same rows either way; the statements are literals (no SQL built per node).
+        macro_rules! uses_of {
+            ($where_order:literal) => {
+                concat!(
+                    "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, \
+                     d.scope, d.year, d.reader \
+                     FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id ",
+                    $where_order
+                )
+            };
+        }
+        let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
         // SQLite: a query per node, each a range of the primary key. PostgreSQL: one query for
         // the whole part (a query per node made it join all of people_docs once per node), its
         // rows in the same order (by document, then the part's order of nodes, then form).
-        let results = if self.db().engine() == Engine::Postgres {
+        if self.db().engine() == Engine::Postgres {
             let part: Vec<Option<&str>> = nodes.iter().map(|n| Some(n.as_str())).collect();
-            vec![self.db().query(
-                &format!(
-                    "{COLUMNS} WHERE u.node = ANY(?1::text[]) \
+            let rows = self.db().query(
+                uses_of!(
+                    "WHERE u.node = ANY(?1::text[]) \
                      ORDER BY u.doc_id, array_position(?1::text[], u.node::text), u.form"
                 ),
                 args![Value::Texts(part)],
-            )?]
+            )?;
+            add_uses(&mut docs, &rows)?;
         } else {
-            let mut results = Vec::with_capacity(nodes.len());
             for node in nodes {
-                results.push(
-                    self.db().query(&format!("{COLUMNS} WHERE u.node = ?1 ORDER BY u.doc_id, u.form"), args![node])?,
-                );
-            }
-            results
-        };
-        let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
-        for rows in &results {
-            for r in rows {
-                let doc_id: String = r.get(0)?;
-                let refs = match r.text(5)? {
-                    "[]" => Vec::new(),
-                    json => serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?,
-                };
-                let name = NameUse {
-                    form: r.get(1)?,
-                    roles: r.text(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                    turns: r.get(3)?,
-                    mentions: r.get(4)?,
-                    refs,
-                };
-                let forename: bool = r.get(6)?;
-                let d = match docs.get_mut(&doc_id) {
-                    Some(d) => d,
-                    None => docs.entry(doc_id.clone()).or_insert(DocPeople {
-                        doc_id: doc_id.clone(),
-                        scope: r.get(7)?,
-                        year: r.get(8)?,
-                        reader: r.get(9)?,
-                        names: Vec::new(),
-                        forename_forms: Some(BTreeSet::new()),
-                    }),
-                };
-                if forename && let Some(forms) = &mut d.forename_forms {
-                    forms.insert(name.form.clone());
-                }
-                d.names.push(name);
+                let rows = self.db().query(uses_of!("WHERE u.node = ?1 ORDER BY u.doc_id, u.form"), args![node])?;
+                add_uses(&mut docs, &rows)?;
             }
         }
         let mut out: Vec<DocPeople> = docs.into_values().collect();
@@ -304,6 +278,41 @@ impl SqlStore {
         )?;
         Ok((total as u64, rows.iter().map(person_row).collect::<Result<_>>()?))
     }
+}
+
+/// Adds rows of [`SqlStore::people_of_nodes`]'s query to the documents they name.
+fn add_uses(docs: &mut BTreeMap<String, DocPeople>, rows: &[Row]) -> Result<()> {
+    for r in rows {
+        let doc_id: String = r.get(0)?;
+        let refs = match r.text(5)? {
+            "[]" => Vec::new(),
+            json => serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?,
+        };
+        let name = NameUse {
+            form: r.get(1)?,
+            roles: r.text(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            turns: r.get(3)?,
+            mentions: r.get(4)?,
+            refs,
+        };
+        let forename: bool = r.get(6)?;
+        let d = match docs.get_mut(&doc_id) {
+            Some(d) => d,
+            None => docs.entry(doc_id.clone()).or_insert(DocPeople {
+                doc_id: doc_id.clone(),
+                scope: r.get(7)?,
+                year: r.get(8)?,
+                reader: r.get(9)?,
+                names: Vec::new(),
+                forename_forms: Some(BTreeSet::new()),
+            }),
+        };
+        if forename && let Some(forms) = &mut d.forename_forms {
+            forms.insert(name.form.clone());
+        }
+        d.names.push(name);
+    }
+    Ok(())
 }
 
 /// Writes an authority part by part (see [`SqlStore::begin_people`]): one write transaction,
