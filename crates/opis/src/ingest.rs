@@ -272,7 +272,11 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
         written
     })?;
     progress.finish();
-    writer.index.commit_written().context("committing the search index")?;
+    writer
+        .index
+        .commit_written()
+        .map_err(|e| disk_full_or(writer.index.path(), e))
+        .context("committing the search index")?;
     crate::failpoint::pass("index_commit");
     Ok(summary)
 }
@@ -306,12 +310,16 @@ impl Writer<'_> {
         if let Some(seqs) = receipt.seqs
             && !self.index_behind
         {
-            if self.index.apply_written(&written, seqs).context("indexing a batch")? {
+            let applied = self.index.apply_written(&written, seqs).map_err(|e| disk_full_or(self.index.path(), e));
+            if applied.context("indexing a batch")? {
                 summary.indexed += written.len();
                 self.uncommitted += written.len();
                 crate::failpoint::pass("index_batch");
                 if self.uncommitted >= INDEX_COMMIT_DOCUMENTS {
-                    self.index.commit_written().context("committing the search index")?;
+                    self.index
+                        .commit_written()
+                        .map_err(|e| disk_full_or(self.index.path(), e))
+                        .context("committing the search index")?;
                     crate::failpoint::pass("index_commit");
                     self.uncommitted = 0;
                 }
@@ -322,6 +330,17 @@ impl Writer<'_> {
         batch.clear();
         Ok(())
     }
+}
+
+/// tantivy's indexing threads die on a full disk with a message that does not say so ("an
+/// index writer was killed"): when a small write beside the index fails for want of space, the
+/// error is the store's plain disk-full sentence instead.
+fn disk_full_or(index_dir: &Path, e: opis_index::IndexError) -> anyhow::Error {
+    let probe = index_dir.join(".opis-space-probe");
+    let full =
+        std::fs::write(&probe, vec![0u8; 64 * 1024]).is_err_and(|io| io.kind() == std::io::ErrorKind::StorageFull);
+    let _ = std::fs::remove_file(&probe);
+    if full { opis_store::StoreError::DiskFull.into() } else { e.into() }
 }
 
 /// Parses one file (or piece) on a worker thread and prepares its documents for the store.
