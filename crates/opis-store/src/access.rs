@@ -300,7 +300,7 @@ impl SqlStore {
             turns: count(format!("SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.doc_id WHERE {vis}"))?,
             notes: count(format!("SELECT COUNT(*) FROM notes n JOIN documents d ON d.id = n.doc_id WHERE {vis}"))?,
             persons: count(format!(
-                "SELECT COUNT(DISTINCT p.name) FROM persons p JOIN documents d ON d.id = p.doc_id WHERE {vis}"
+                "SELECT COUNT(DISTINCT l.person_id) FROM person_links l JOIN documents d ON d.id = l.doc_id WHERE {vis}"
             ))?,
             ..Default::default()
         };

@@ -1,6 +1,6 @@
 //! The opis store: the source of truth for documents, their versions, and the
-//! facts about them that are queried (turns, notes, archival references, persons,
-//! collections).
+//! facts about them that are queried (turns, notes, archival references, collections, and
+//! what the people authority needs of each document and makes of them).
 //!
 //! [`Store`] is the interface; [`SqlStore`] implements it, with every other query of the
 //! crate, once for two engines: SQLite (embedded, one file in WAL mode in the data folder, the
@@ -163,6 +163,8 @@ pub struct Stats {
     pub documents: u64,
     pub turns: u64,
     pub notes: u64,
+    /// Persons of the people authority that documents name (each once, however many
+    /// spellings the documents use).
     pub persons: u64,
     pub collections: std::collections::BTreeMap<String, u64>,
 }

@@ -230,6 +230,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX people_uses_source ON people_uses (source, node) WHERE source IS NOT NULL;
     ALTER TABLE people_generation ADD COLUMN inputs TEXT;
     "#,
+    // 7: fewer rows a document. The `persons` facts (a row per name named, with two indexes)
+    // served one count, which the authority's links now give; a document's names are found
+    // through the nodes its people row lists (a primary-key range each) instead of an index
+    // of every name by document.
+    r#"
+    DROP TABLE persons;
+    ALTER TABLE people_docs ADD COLUMN nodes TEXT NOT NULL DEFAULT '';
+    UPDATE people_docs SET nodes = COALESCE((SELECT group_concat(node, char(10)) FROM
+        (SELECT DISTINCT u.node FROM people_uses u WHERE u.doc_id = people_docs.doc_id ORDER BY u.node)), '');
+    DROP INDEX people_uses_doc;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -432,7 +443,16 @@ const POSTGRES_SCHEMA: &str = r#"
 
 /// What PostgreSQL stores of versions after [`POSTGRES_BASE`]: entry `i` brings it to version
 /// `POSTGRES_BASE + i + 1` (each SQLite migration from 7 on has its entry here).
-const POSTGRES_MIGRATIONS: &[&str] = &[];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    // 7 (see the SQLite migration).
+    r#"
+    DROP TABLE persons;
+    ALTER TABLE people_docs ADD COLUMN nodes TEXT COLLATE "C" NOT NULL DEFAULT '';
+    UPDATE people_docs d SET nodes = COALESCE((SELECT string_agg(DISTINCT u.node, chr(10) ORDER BY u.node)
+        FROM people_uses u WHERE u.doc_id = d.doc_id), '');
+    DROP INDEX people_uses_doc;
+    "#,
+];
 
 const _: () = assert!(POSTGRES_BASE + POSTGRES_MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
@@ -497,5 +517,34 @@ mod tests {
         let speakers: String = db.value("SELECT speakers FROM turns WHERE doc_id = 'd'", args![]).unwrap().unwrap();
         assert_eq!(speakers, "Zhukov");
         assert!(db.query("SELECT text FROM turns", args![]).is_err(), "the text column is gone");
+    }
+
+    /// Version 7 lists each document's nodes in its people row (from the names stored under
+    /// them) and drops the `persons` facts and the index of names by document.
+    #[test]
+    fn version_7_lists_each_documents_nodes() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO people_docs VALUES ('d1', 'h', 1, 's', NULL, 'r'), ('d2', 'h', 1, 's', NULL, 'r');
+             INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 0, '', 1, 0, '[]'),
+                                            ('molotov', 'd1', 'Molotov', NULL, 0, '', 1, 0, '[]'),
+                                            ('molotov', 'd1', 'V. Molotov', NULL, 0, '', 1, 0, '[]');",
+        )
+        .unwrap();
+        let db = Db::sqlite(conn);
+        migrate(&db).unwrap();
+        let nodes = |doc: &str| -> String {
+            db.value("SELECT nodes FROM people_docs WHERE doc_id = ?1", args![doc]).unwrap().unwrap()
+        };
+        assert_eq!(nodes("d1"), "molotov\nzhukov");
+        assert_eq!(nodes("d2"), "", "a document without names lists none");
+        assert!(db.query("SELECT 1 FROM persons", args![]).is_err(), "persons is gone");
+        let index: i64 =
+            db.value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_uses_doc'", args![]).unwrap().unwrap();
+        assert_eq!(index, 0);
     }
 }

@@ -466,16 +466,23 @@ fn person_row(r: &Row) -> Result<Person> {
 /// `existed`: the document was stored before, so it may have one to remove.
 pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&PeopleSummary>, existed: bool) -> Result<()> {
     if existed {
-        db.execute("DELETE FROM people_uses WHERE doc_id = ?1", args![doc_id])?;
+        // The old names, found through the nodes the document's row lists: a primary-key
+        // range of `people_uses` each.
+        let nodes: Option<String> = db.value("SELECT nodes FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
+        for node in nodes.iter().flat_map(|n| n.split('\n')).filter(|n| !n.is_empty()) {
+            db.execute("DELETE FROM people_uses WHERE node = ?1 AND doc_id = ?2", args![node, doc_id])?;
+        }
         db.execute("DELETE FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
     }
     let Some(s) = s else { return Ok(()) };
+    let nodes = nodes_of(s);
     if db.engine() == Engine::Postgres {
-        return write_summary_unnested(db, doc_id, hash, s);
+        return write_summary_unnested(db, doc_id, hash, s, &nodes);
     }
     db.execute(
-        "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        args![doc_id, hash, s.rules, s.scope, s.year, s.reader],
+        "INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader, nodes) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        args![doc_id, hash, s.rules, s.scope, s.year, s.reader, nodes],
     )?;
     for u in &s.uses {
         let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
@@ -502,9 +509,16 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
     Ok(())
 }
 
+/// The distinct nodes of a summary's names, in order, one a line: what `people_docs.nodes`
+/// holds so that the names can be removed again without an index by document.
+fn nodes_of(s: &PeopleSummary) -> String {
+    let nodes: BTreeSet<&str> = s.uses.iter().map(|u| u.node.as_str()).collect();
+    nodes.into_iter().collect::<Vec<_>>().join("\n")
+}
+
 /// A summary on PostgreSQL: one statement for its row and its names, the names as arrays (a
 /// name met twice under the same node keeps its last use, as the row-by-row upsert does).
-fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary) -> Result<()> {
+fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary, nodes: &str) -> Result<()> {
     let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, u) in s.uses.iter().enumerate() {
         last.insert((u.node.as_str(), u.name.form.as_str()), i);
@@ -517,8 +531,8 @@ fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary) 
         .map(|u| serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e)))
         .collect::<Result<_>>()?;
     db.execute(
-        "WITH d AS (INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader) \
-                    VALUES (?1, ?10, ?11, ?12, ?13, ?14)) \
+        "WITH d AS (INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader, nodes) \
+                    VALUES (?1, ?10, ?11, ?12, ?13, ?14, ?15)) \
          INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
          SELECT u.node, ?1, u.form, u.source, u.forename, u.roles, u.turns, u.mentions, u.refs \
          FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::bigint[], ?6::text[], ?7::bigint[], ?8::bigint[], ?9::text[]) \
@@ -537,7 +551,8 @@ fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary) 
             s.rules,
             s.scope,
             s.year,
-            s.reader
+            s.reader,
+            nodes
         ],
     )?;
     Ok(())
@@ -571,6 +586,50 @@ mod tests {
                 })
                 .collect(),
             ambiguities: vec![],
+        }
+    }
+
+    fn summary(doc_id: &str, names: &[(&str, &str)]) -> PeopleSummary {
+        let uses = names
+            .iter()
+            .map(|(node, form)| opis_model::people::KeyedUse {
+                node: (*node).to_owned(),
+                name: NameUse { form: (*form).to_owned(), turns: 1, ..Default::default() },
+                ..Default::default()
+            })
+            .collect();
+        PeopleSummary {
+            rules: 1,
+            doc_id: doc_id.to_owned(),
+            scope: "s".into(),
+            reader: "r".into(),
+            uses,
+            ..Default::default()
+        }
+    }
+
+    /// A document's new summary takes the place of its old one: names it no longer has are
+    /// gone from their nodes (found through the nodes its row lists), other documents' stay.
+    #[test]
+    fn a_changed_summary_replaces_the_names_of_the_old_one() {
+        for mut store in crate::test_stores("people-summary") {
+            let first = summary("d1", &[("zhukov", "Zhukov"), ("molotov", "Molotov"), ("molotov", "V. M. Molotov")]);
+            let other = summary("d2", &[("zhukov", "G. K. Zhukov")]);
+            store.put_people_summaries(&[("h1".into(), first), ("h2".into(), other)]).unwrap();
+            let second = summary("d1", &[("molotov", "Molotov"), ("kaganovich", "Kaganovich")]);
+            store.put_people_summaries(&[("h3".into(), second)]).unwrap();
+
+            assert_eq!(store.people_nodes().unwrap(), ["kaganovich", "molotov", "zhukov"]);
+            let forms = |node: &str| -> Vec<(String, String)> {
+                let docs = store.people_of_nodes(&[node.to_owned()]).unwrap();
+                docs.iter().flat_map(|d| d.names.iter().map(|n| (d.doc_id.clone(), n.form.clone()))).collect()
+            };
+            assert_eq!(forms("zhukov"), [("d2".to_owned(), "G. K. Zhukov".to_owned())], "d1 no longer names Zhukov");
+            assert_eq!(forms("molotov"), [("d1".to_owned(), "Molotov".to_owned())]);
+            assert_eq!(forms("kaganovich"), [("d1".to_owned(), "Kaganovich".to_owned())]);
+            let nodes: String =
+                store.db().value("SELECT nodes FROM people_docs WHERE doc_id = 'd1'", args![]).unwrap().unwrap();
+            assert_eq!(nodes, "kaganovich\nmolotov");
         }
     }
 

@@ -301,7 +301,7 @@ impl SqlStore {
         existed: bool,
     ) -> Result<(i64, i64)> {
         if existed {
-            for table in ["turns", "notes", "archival_refs", "persons"] {
+            for table in ["turns", "notes", "archival_refs"] {
                 db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
             }
         }
@@ -345,12 +345,12 @@ impl SqlStore {
         Self::write_facts(db, doc, false)
     }
 
-    /// Replaces the queried facts of a document (turns, notes, references, persons); `existed`
+    /// Replaces the queried facts of a document (turns, notes, archival references); `existed`
     /// says whether it had any to remove. On PostgreSQL each table's rows go in one statement
     /// (arrays unnested by the server: one round trip instead of one per row).
     fn write_facts(db: &Db, doc: &Document, existed: bool) -> Result<()> {
         if existed {
-            for table in ["turns", "notes", "archival_refs", "persons"] {
+            for table in ["turns", "notes", "archival_refs"] {
                 db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
             }
         }
@@ -364,7 +364,7 @@ impl SqlStore {
             db.query(STATEMENT.get_or_init(|| format!("WITH {} SELECT 1", Facts::inserts(2))), &params)?;
             return Ok(());
         }
-        let (turns, refs, variants) = (&facts.turns, &facts.refs, &facts.variants);
+        let (turns, refs) = (&facts.turns, &facts.refs);
         for (turn, section, speakers) in turns {
             db.execute(
                 "INSERT INTO turns (doc_id, turn, section, speakers) VALUES (?1, ?2, ?3, ?4)",
@@ -385,12 +385,6 @@ impl SqlStore {
                     doc.id, note, r.archive, r.fond, r.opis, r.papka, r.delo, r.leaves, r.file, r.r#box, r.folder,
                     r.text
                 ],
-            )?;
-        }
-        for (p, variants) in doc.persons.iter().zip(variants) {
-            db.execute(
-                "INSERT INTO persons (doc_id, name, mentions, variants) VALUES (?1, ?2, ?3, ?4)",
-                args![doc.id, p.name, p.mentions, variants],
             )?;
         }
         Ok(())
@@ -452,12 +446,12 @@ impl Known {
     }
 }
 
-/// A document's queried facts as rows: turns (index, section, speakers), archival references
-/// (their note), each person's variants joined.
+/// A document's queried facts as rows: turns (index, section, speakers) and archival
+/// references (their note). Who is named is the people authority's (`people_uses`,
+/// `person_links`).
 struct Facts<'a> {
     turns: Vec<(u32, u32, String)>,
     refs: Vec<(Option<u32>, &'a ArchivalRef)>,
-    variants: Vec<String>,
 }
 
 impl Facts<'_> {
@@ -473,11 +467,10 @@ impl Facts<'_> {
             refs.extend(note.archival_refs.iter().map(|r| (Some(note.n), r)));
         }
         refs.extend(doc.archival_refs.iter().map(|r| (None, r)));
-        let variants = doc.persons.iter().map(|p| p.variants.join("; ")).collect();
-        Facts { turns, refs, variants }
+        Facts { turns, refs }
     }
 
-    /// The rows of the four fact tables as 20 arrays, in the order of [`Facts::inserts`]'s
+    /// The rows of the three fact tables as 17 arrays, in the order of [`Facts::inserts`]'s
     /// parameters (PostgreSQL).
     fn arrays<'a>(&'a self, doc: &'a Document) -> Vec<crate::db::Value<'a>> {
         use crate::db::Value::{Ints, Texts};
@@ -500,14 +493,11 @@ impl Facts<'_> {
             col(|r| r.r#box.as_deref()),
             col(|r| r.folder.as_deref()),
             col(|r| Some(r.text.as_str())),
-            Texts(doc.persons.iter().map(|p| Some(p.name.as_str())).collect()),
-            Ints(doc.persons.iter().map(|p| Some(i64::from(p.mentions))).collect()),
-            Texts(self.variants.iter().map(|v| Some(v.as_str())).collect()),
         ]
     }
 
     /// The common table expressions that insert [`Facts::arrays`] (parameters `?first` to
-    /// `?first+19`) for the document `?1`: empty arrays insert nothing.
+    /// `?first+16`) for the document `?1`: empty arrays insert nothing.
     fn inserts(first: usize) -> String {
         let p = |i: usize, ty: &str| format!("?{}::{ty}[]", first + i);
         let refs: Vec<String> = (7..17).map(|i| p(i, "text")).collect();
@@ -517,8 +507,7 @@ impl Facts<'_> {
              n AS (INSERT INTO notes (doc_id, ord, n, text) SELECT ?1, * FROM unnest({}, {}, {})),
              r AS (INSERT INTO archival_refs (doc_id, note, archive, fond, opis, papka, delo, leaves, file, box,
                                               folder, text)
-                   SELECT ?1, * FROM unnest({}, {})),
-             p AS (INSERT INTO persons (doc_id, name, mentions, variants) SELECT ?1, * FROM unnest({}, {}, {}))",
+                   SELECT ?1, * FROM unnest({}, {}))",
             p(0, "bigint"),
             p(1, "bigint"),
             p(2, "text"),
@@ -527,9 +516,6 @@ impl Facts<'_> {
             p(5, "text"),
             p(6, "bigint"),
             refs.join(", "),
-            p(17, "text"),
-            p(18, "bigint"),
-            p(19, "text"),
         )
     }
 }
@@ -673,7 +659,7 @@ impl Store for SqlStore {
             documents: count("SELECT COUNT(*) FROM documents")?,
             turns: count("SELECT COUNT(*) FROM turns")?,
             notes: count("SELECT COUNT(*) FROM notes")?,
-            persons: count("SELECT COUNT(DISTINCT name) FROM persons")?,
+            persons: count("SELECT COUNT(DISTINCT person_id) FROM person_links")?,
             ..Default::default()
         };
         let rows = self.db.query(

@@ -97,7 +97,7 @@ pub fn user(data: &Path, command: UserCommand) -> Result<()> {
         }
         UserCommand::List => {
             for u in store.users()? {
-                println!("{}\t{}\t{}", u.name, u.role.as_str(), u.created_at);
+                out!("{}\t{}\t{}", u.name, u.role.as_str(), u.created_at);
             }
         }
         UserCommand::Remove { name } => {
@@ -118,12 +118,12 @@ pub fn token(data: &Path, command: TokenCommand) -> Result<()> {
             let (info, secret) = store.create_token(role, &label)?;
             store.audit(CLI_ACTOR, "token_create", &format!("token:{}", info.id), role.as_str())?;
             eprintln!("token {} ({}) created; it is shown once:", info.id, role.as_str());
-            println!("{secret}");
+            out!("{secret}");
         }
         TokenCommand::List => {
             for t in store.tokens()? {
                 let state = t.revoked_at.as_deref().map_or("active".to_owned(), |at| format!("revoked {at}"));
-                println!("{}\t{}\t{}\t{}\t{}", t.id, t.role.as_str(), t.created_at, state, t.label);
+                out!("{}\t{}\t{}\t{}\t{}", t.id, t.role.as_str(), t.created_at, state, t.label);
             }
         }
         TokenCommand::Revoke { id } => {
@@ -154,7 +154,7 @@ pub fn access(data: &Path, command: AccessCommand) -> Result<()> {
         }
         AccessCommand::List => {
             for r in store.access_rules()? {
-                println!("{}\t{}\t{}", r.scope.as_str(), r.name, serde_json::to_string(&r.level)?);
+                out!("{}\t{}\t{}", r.scope.as_str(), r.name, serde_json::to_string(&r.level)?);
             }
         }
     }
@@ -201,9 +201,9 @@ pub fn corrections(data: &Path, id: Option<&str>, json: bool) -> Result<()> {
     let store = crate::open_store(data)?;
     for c in store.corrections(id)? {
         if json {
-            println!("{}", serde_json::to_string(&c)?);
+            out!("{}", serde_json::to_string(&c)?);
         } else {
-            println!(
+            out!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 c.id,
                 c.doc_id,
@@ -222,9 +222,9 @@ pub fn audit(data: &Path, action: Option<&str>, limit: usize, json: bool) -> Res
     let store = crate::open_store(data)?;
     for e in store.audit_entries(action, limit)? {
         if json {
-            println!("{}", serde_json::to_string(&e)?);
+            out!("{}", serde_json::to_string(&e)?);
         } else {
-            println!("{}\t{}\t{}\t{}\t{}", e.at, e.actor, e.action, e.target, e.detail);
+            out!("{}\t{}\t{}\t{}\t{}", e.at, e.actor, e.action, e.target, e.detail);
         }
     }
     Ok(())

@@ -1,6 +1,25 @@
 //! The `opis` command line. A thin layer: it parses arguments, calls the library
 //! crates (formats, store, index), and prints.
 
+/// `println!` that returns the error instead of panicking: standard output may be a pipe the
+/// reader closed (`opis stats | head -2`), which `main` takes as a normal end.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` likewise (a line's first part), flushed so that it shows before slow work.
+macro_rules! out_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, $($arg)*)?;
+        stdout.flush()?
+    }};
+}
+
 mod admin;
 mod backup;
 mod export;
@@ -359,11 +378,11 @@ pub(crate) fn check(store: &SqlStore, index: &Index) -> Result<()> {
         problems.push(format!("the index has applied changes up to {applied}, the store is at {last}"));
     }
     if problems.is_empty() {
-        println!("ok: {} documents, store and index agree", in_store.len());
+        out!("ok: {} documents, store and index agree", in_store.len());
         Ok(())
     } else {
         for p in &problems {
-            println!("{p}");
+            out!("{p}");
         }
         anyhow::bail!(
             "store and index disagree ({} problem(s)); `opis ingest` or `opis reindex` repairs the index",
@@ -557,7 +576,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
+                out!("{}", serde_json::to_string_pretty(&results)?);
             } else {
                 print_results(&results)?;
             }
@@ -619,7 +638,7 @@ fn run(cli: Cli) -> Result<()> {
                 let list = store.versions(&id)?;
                 anyhow::ensure!(!list.is_empty(), "no document with id {id:?} in {}", data.display());
                 for v in list {
-                    println!(
+                    out!(
                         "version {}  {}  {}  {}",
                         v.version,
                         v.created_at,
@@ -650,14 +669,17 @@ fn run(cli: Cli) -> Result<()> {
             let store = open_store(&data)?;
             let stats = store.stats()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&stats)?);
+                out!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
-                println!(
+                out!(
                     "documents  {}\nturns      {}\nnotes      {}\npersons    {}",
-                    stats.documents, stats.turns, stats.notes, stats.persons
+                    stats.documents,
+                    stats.turns,
+                    stats.notes,
+                    stats.persons
                 );
                 for (name, n) in &stats.collections {
-                    println!("collection {:>8}  {}", n, if name.is_empty() { "(none)" } else { name });
+                    out!("collection {:>8}  {}", n, if name.is_empty() { "(none)" } else { name });
                 }
             }
             Ok(())

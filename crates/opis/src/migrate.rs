@@ -39,7 +39,7 @@ pub fn run(data: &Path, from: &str, to: &str) -> Result<()> {
     let mut dest = SqlStore::open_at(&to).with_context(|| format!("opening {}", to.describe()))?;
     let started = Instant::now();
     let report = source.migrate_to(&mut dest).with_context(|| format!("copying into {}", to.describe()))?;
-    println!(
+    out!(
         "copied {} documents ({} versions) from {} to {} in {:.1} s",
         report.documents,
         report.versions,
@@ -49,7 +49,7 @@ pub fn run(data: &Path, from: &str, to: &str) -> Result<()> {
     );
     for (table, n) in &report.rows {
         if *n > 0 {
-            println!("  {table}: {n}");
+            out!("  {table}: {n}");
         }
     }
     // The people authority is derived: made again on the destination (with the source
@@ -69,11 +69,11 @@ pub fn run(data: &Path, from: &str, to: &str) -> Result<()> {
     );
     let mut index = Index::open(to_dir).with_context(|| format!("opening the index in {}", to_dir.display()))?;
     let built = index.sync(&dest).context("building the destination's index")?;
-    println!("indexed {} document(s) in {}", built.documents.max(built.applied), to_dir.display());
-    print!("source ({}): ", from.describe());
+    out!("indexed {} document(s) in {}", built.documents.max(built.applied), to_dir.display());
+    out_part!("source ({}): ", from.describe());
     if from.is_postgres() && !from_dir.join("index").exists() {
         // A server's indexes live on its nodes (`opis check --store URL --data NODE`).
-        println!("no index in {} to check beside it", from_dir.display());
+        out!("no index in {} to check beside it", from_dir.display());
     } else {
         let mut from_index = Index::open(from_dir)?;
         if from_index.applied_seq() < source.last_change()? {
@@ -81,6 +81,6 @@ pub fn run(data: &Path, from: &str, to: &str) -> Result<()> {
         }
         crate::check(&source, &from_index)?;
     }
-    print!("destination ({}): ", to.describe());
+    out_part!("destination ({}): ", to.describe());
     crate::check(&dest, &index)
 }

@@ -152,3 +152,29 @@ fn unknown_reader_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("expected one of record, wilson-csv"));
 }
+
+/// `opis stats | head -1` and the like: a reader that closes the pipe early ends the command
+/// quietly with exit 0, never with a panic's message.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let data = common::scratch("closed-pipe");
+    let seed = shared().join("seed/presidium-1956-10-30.txt");
+    let ingest = common::opis(&data, &["ingest", seed.to_str().unwrap()]);
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    for args in [&["stats"][..], &["people"], &["search", "Khrushchev"], &["list"], &["audit"]] {
+        let mut child = common::opis_command(&data)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run opis");
+        // The reading end is closed before the command has opened the store, so its first
+        // write meets a pipe nobody reads.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "opis {args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "opis {args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
