@@ -539,15 +539,17 @@ pub fn ids_and_versions(searcher: &Searcher) -> Result<Vec<(String, u32)>> {
 
 /// Marks the words of a text that the query's positive terms match.
 struct Highlighter {
-    plain: HashSet<String>,
-    keys: HashSet<String>,
+    /// Few (a query's words), so lists: a lookup compares a few short strings instead of
+    /// hashing every token of the text.
+    plain: Vec<String>,
+    keys: Vec<String>,
     /// The query words, stemmed per language on demand.
     words: Vec<String>,
 }
 
 impl Highlighter {
     fn new(node: &Node, _langs: &[String]) -> Highlighter {
-        let mut h = Highlighter { plain: HashSet::new(), keys: HashSet::new(), words: Vec::new() };
+        let mut h = Highlighter { plain: Vec::new(), keys: Vec::new(), words: Vec::new() };
         h.collect(node);
         h
     }
@@ -559,10 +561,10 @@ impl Highlighter {
                 let highlight_keys = matches!(field, None | Some(Field::Person));
                 for t in analysis::tokenize(text) {
                     if highlight_plain {
-                        self.plain.insert(analysis::fold(t.text));
+                        add_once(&mut self.plain, analysis::fold(t.text));
                     }
                     if highlight_keys {
-                        self.keys.extend(analysis::name_keys(t.text));
+                        analysis::name_keys(t.text).into_iter().for_each(|k| add_once(&mut self.keys, k));
                     }
                     if field.is_none() && !phrase {
                         self.words.push(t.text.to_owned());
@@ -576,11 +578,22 @@ impl Highlighter {
 
     fn snippet(&self, text: &str, lang: &str) -> String {
         let mut stemmers = Stemmers::default();
-        let stems: HashSet<String> = self.words.iter().filter_map(|w| stemmers.stem_term(lang, w)).collect();
-        // Stemmers only take endings off, so a token can share a stem with a query word only
-        // when its folded form starts as the stem does: the rest are not stemmed at all.
-        let stem_initials: HashSet<char> =
-            stems.iter().filter_map(|s| s.split_once(':').and_then(|(_, stem)| stem.chars().next())).collect();
+        let mut stems: Vec<String> = Vec::new();
+        self.words.iter().filter_map(|w| stemmers.stem_term(lang, w)).for_each(|s| add_once(&mut stems, s));
+        // Stemmers take endings off and change at most the last letters of what is left (y → i,
+        // an e added: "hoping" → "hope", "dying" → "die"), and folding goes letter by letter, so
+        // a token can share a stem with a query word only when its folded form starts with that
+        // stem less its last three letters (at least its first letter): the rest, most tokens
+        // of a text, are not stemmed at all.
+        let stem_guards: Vec<&str> = stems
+            .iter()
+            .filter_map(|s| s.split_once(':').map(|(_, stem)| stem))
+            .filter_map(|stem| {
+                let letters = stem.chars().count().saturating_sub(3).max(1);
+                let end = stem.char_indices().nth(letters).map_or(stem.len(), |(i, _)| i);
+                (end > 0).then(|| &stem[..end])
+            })
+            .collect();
         let mut end = text.len().min(SNIPPET_SCAN_BYTES);
         while !text.is_char_boundary(end) {
             end -= 1;
@@ -598,7 +611,7 @@ impl Highlighter {
                     matches.push((i, folded.clone()));
                     continue;
                 }
-                if folded.chars().next().is_some_and(|c| stem_initials.contains(&c))
+                if stem_guards.iter().any(|g| folded.starts_with(g))
                     && let Some(s) = stemmers.stem_term(lang, t.text)
                     && stems.contains(&s)
                 {
@@ -637,6 +650,12 @@ impl Highlighter {
         let start = if matches.is_empty() { 0 } else { best_start.saturating_sub(6) };
         let stop = (start + SNIPPET_TOKENS).min(toks.len());
         render(text, &toks, start, stop, &marked, start > 0, stop < toks.len() || end < text.len())
+    }
+}
+
+fn add_once(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
     }
 }
 
@@ -687,4 +706,27 @@ fn render(
     escape_into(&mut out, &text[at..to.max(at)]);
     let trimmed = out.trim().to_owned();
     if trail { format!("{trimmed} …") } else { trimmed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(query: &str, text: &str, lang: &str) -> Vec<String> {
+        let node = crate::query::parse(query).expect("query");
+        let html = Highlighter::new(&node, &[]).snippet(text, lang);
+        html.split("<b>").skip(1).filter_map(|s| s.split_once("</b>")).map(|(w, _)| w.to_owned()).collect()
+    }
+
+    /// A word is marked where the text has it in another form of the same stem — also where
+    /// the stemmer changes the last letters ("hoping" → "hope", "dying" → "die", "armies" →
+    /// "armi") — and not where it only begins with the same letter.
+    #[test]
+    fn words_of_the_same_stem_are_marked() {
+        assert_eq!(marked("troops", "The troop moved; the trooper and a truck stayed.", "en"), ["troop"]);
+        assert_eq!(marked("hoping", "We hope that hopes are not hopeless.", "en"), ["hope", "hopes"]);
+        assert_eq!(marked("dying", "Soldiers die, and the die is cast.", "en"), ["die", "die"]);
+        assert_eq!(marked("army", "The armies of two countries and an army.", "en"), ["armies", "army"]);
+        assert_eq!(marked("войска", "Ввести войсками и войскам в город.", "ru"), ["войсками", "войскам"]);
+    }
 }
