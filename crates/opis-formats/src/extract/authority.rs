@@ -423,6 +423,75 @@ struct Identity {
     reasons: Vec<String>,
 }
 
+/// A surname's spelling: its last word folded, and the script of the whole form.
+fn spelled(form: &str) -> Option<(String, &'static str)> {
+    tokenize(form).last().map(|t| (fold(t.text), script_of(form)))
+}
+
+/// What the placing of surnames alone asks of an identity's uses, for every such name of every
+/// document: the spellings of its surname and the years of its documents. Kept per identity and
+/// brought up to date with the uses added since (uses only grow while surnames alone are placed),
+/// so that each use is read once instead of once a question — the questions grow with the
+/// collection, and so do the uses of a person named in many documents.
+#[derive(Default)]
+struct KnownUses {
+    of: Vec<UsesSeen>,
+}
+
+#[derive(Default)]
+struct UsesSeen {
+    /// How many of the identity's uses are counted here.
+    seen: usize,
+    spellings: BTreeSet<(String, &'static str)>,
+    years: BTreeSet<i32>,
+    undated: bool,
+}
+
+impl KnownUses {
+    fn of(&mut self, i: usize, ids: &[Identity], docs: &[DocPeople]) -> &UsesSeen {
+        if self.of.len() < ids.len() {
+            self.of.resize_with(ids.len(), UsesSeen::default);
+        }
+        let k = &mut self.of[i];
+        for &(d, u, _) in &ids[i].uses[k.seen..] {
+            if let Some(s) = spelled(&docs[d].names[u].form) {
+                k.spellings.insert(s);
+            }
+            match docs[d].year {
+                Some(y) => k.years.insert(y),
+                None => std::mem::replace(&mut k.undated, true),
+            };
+        }
+        k.seen = ids[i].uses.len();
+        k
+    }
+
+    /// The candidates with a use spelled as `surname` is, or in another script.
+    fn same_spelling(
+        &mut self,
+        cands: &BTreeSet<usize>,
+        ids: &[Identity],
+        docs: &[DocPeople],
+        surname: &(String, &str),
+    ) -> BTreeSet<usize> {
+        cands
+            .iter()
+            .copied()
+            .filter(|&i| self.of(i, ids, docs).spellings.iter().any(|(f, sc)| *sc != surname.1 || *f == surname.0))
+            .collect()
+    }
+
+    /// Whether the identity is named in a document within [`COLLECTION_YEARS`] of `year` (or
+    /// where either has no year).
+    fn near(&mut self, i: usize, ids: &[Identity], docs: &[DocPeople], year: Option<i32>) -> bool {
+        let k = self.of(i, ids, docs);
+        match year {
+            None => k.seen > 0,
+            Some(b) => k.undated || k.years.range(b - COLLECTION_YEARS..=b + COLLECTION_YEARS).next().is_some(),
+        }
+    }
+}
+
 /// Builds the authority. Deterministic: the same input gives the same persons and ids.
 pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> Authority {
     build_part(docs, records, overrides).0
@@ -545,18 +614,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     }
     // Plain spellings: in one script, a surname alone meets only the same spelling (Graff is
     // not Graf); across scripts the key decides (Хрущёв is Khrushchev).
-    let spelled = |form: &str| tokenize(form).last().map(|t| (fold(t.text), script_of(form)));
-    let same_spelling = |cands: &BTreeSet<usize>, ids: &Vec<Identity>, surname: &(String, &str)| -> BTreeSet<usize> {
-        cands
-            .iter()
-            .copied()
-            .filter(|&i| {
-                ids[i].uses.iter().any(|&(d, u, _)| {
-                    spelled(&docs[d].names[u].form).is_some_and(|(f, sc)| sc != surname.1 || f == surname.0)
-                })
-            })
-            .collect()
-    };
+    let mut known = KnownUses::default();
     for (d, doc) in docs.iter().enumerate() {
         // Forenames printed in the document: "Karl" alone may be Karl Aiginger, not Beatrix Karl.
         let mut forenames: Option<BTreeSet<String>> = None;
@@ -566,17 +624,12 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             }
             let Some(p) = NameParts::parse(&nu.form).filter(|p| p.given.is_empty()) else { continue };
             let Some(spelling) = spelled(&nu.form) else { continue };
-            let here = in_doc.get(&(d, p.surname.clone())).map(|c| same_spelling(c, &ids, &spelling));
+            let here = in_doc.get(&(d, p.surname.clone())).map(|c| known.same_spelling(c, &ids, docs, &spelling));
             // In the collection, only persons named within a few years of this document.
-            let near = |i: &usize| {
-                ids[*i].uses.iter().any(|&(d2, _, _)| match (docs[d2].year, doc.year) {
-                    (Some(a), Some(b)) => (a - b).abs() <= COLLECTION_YEARS,
-                    _ => true,
-                })
-            };
-            let there = in_scope
-                .get(&(doc.scope.clone(), p.surname.clone()))
-                .map(|c| same_spelling(c, &ids, &spelling).into_iter().filter(near).collect::<BTreeSet<usize>>());
+            let there = in_scope.get(&(doc.scope.clone(), p.surname.clone())).map(|c| {
+                let same = known.same_spelling(c, &ids, docs, &spelling);
+                same.into_iter().filter(|&i| known.near(i, &ids, docs, doc.year)).collect::<BTreeSet<usize>>()
+            });
             let (here, there) = (here.as_ref(), there.as_ref());
             let printed = match &doc.forename_forms {
                 Some(forms) => forms.contains(&nu.form),
