@@ -34,6 +34,8 @@ const SNIPPET_TOKENS: usize = 36;
 const SNIPPET_WHOLE_CHARS: usize = 320;
 /// How far into a long text snippets look for matches (bytes).
 const SNIPPET_SCAN_BYTES: usize = 256 * 1024;
+/// How much of a text is read for a snippet that marks nothing (its first tokens).
+const SNIPPET_PREFIX_BYTES: usize = 4 * 1024;
 
 struct Builder<'a> {
     f: &'a Fields,
@@ -594,15 +596,25 @@ impl Highlighter {
                 (end > 0).then(|| &stem[..end])
             })
             .collect();
-        let mut end = text.len().min(SNIPPET_SCAN_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
+        // Nothing to mark (a query of filters alone): the snippet is the text's first tokens,
+        // so only its beginning is read — unless that holds too few of them.
+        let nothing_to_mark = self.plain.is_empty() && self.keys.is_empty() && stems.is_empty();
+        let prefix = |bytes: usize| {
+            let mut end = text.len().min(bytes);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            end
+        };
+        let mut end = prefix(if nothing_to_mark { SNIPPET_PREFIX_BYTES } else { SNIPPET_SCAN_BYTES });
+        let mut toks = analysis::tokenize(&text[..end]);
+        if toks.len() < SNIPPET_TOKENS && end < text.len() {
+            end = prefix(SNIPPET_SCAN_BYTES);
+            toks = analysis::tokenize(&text[..end]);
         }
-        let scan = &text[..end];
-        let toks = analysis::tokenize(scan);
         // (token index, identity of the matched term)
         let mut matches: Vec<(usize, String)> = Vec::new();
-        if !(self.plain.is_empty() && self.keys.is_empty() && stems.is_empty()) {
+        if !nothing_to_mark {
             let mut folded = String::new();
             for (i, t) in toks.iter().enumerate() {
                 folded.clear();
@@ -728,5 +740,22 @@ mod tests {
         assert_eq!(marked("dying", "Soldiers die, and the die is cast.", "en"), ["die", "die"]);
         assert_eq!(marked("army", "The armies of two countries and an army.", "en"), ["armies", "army"]);
         assert_eq!(marked("войска", "Ввести войсками и войскам в город.", "ru"), ["войсками", "войскам"]);
+    }
+
+    /// A query of filters alone marks nothing: the snippet is the text's first words, also where
+    /// the text's beginning holds none (read further then).
+    #[test]
+    fn a_filter_query_shows_the_first_words() {
+        let node = crate::query::parse("kind:telegram").expect("query");
+        let h = Highlighter::new(&node, &[]);
+        let words: Vec<String> = (0..3000).map(|i| format!("word{i}")).collect();
+        let long = words.join(" ");
+        let snippet = h.snippet(&long, "en");
+        assert!(snippet.starts_with("word0 word1 word2"), "{snippet}");
+        assert!(snippet.contains(&format!("word{}", SNIPPET_TOKENS - 1)), "{snippet}");
+        assert!(!snippet.contains(&format!("word{} ", SNIPPET_TOKENS + 1)), "{snippet}");
+        let late = format!("{} {}", "-".repeat(3 * SNIPPET_PREFIX_BYTES), long);
+        let snippet = h.snippet(&late, "en");
+        assert!(snippet.contains("word0 word1 word2"), "{snippet}");
     }
 }
