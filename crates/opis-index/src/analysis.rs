@@ -49,7 +49,9 @@ use std::borrow::Cow;
 
 use opis_model::ArchivalRef;
 
-pub use opis_names::{Tok, fold, fold_into, for_each_token, is_cyrillic, name_key, name_keys, tokenize};
+pub use opis_names::{
+    Tok, fold, fold_into, for_each_token, is_cyrillic, name_key, name_key_initial, name_keys, tokenize,
+};
 
 /// Languages with a Snowball stemmer, by ISO 639-1 code.
 pub fn stemmer_for(lang: &str) -> Option<rust_stemmers::Algorithm> {

@@ -596,6 +596,9 @@ impl Highlighter {
                 (end > 0).then(|| &stem[..end])
             })
             .collect();
+        // A token's name keys are made only when its key can begin as a query word's does (a
+        // Cyrillic word also has keys of its nominatives: those are always made).
+        let key_initials: Vec<char> = self.keys.iter().filter_map(|k| k.chars().next()).collect();
         // Nothing to mark (a query of filters alone): the snippet is the text's first tokens,
         // so only its beginning is read — unless that holds too few of them.
         let nothing_to_mark = self.plain.is_empty() && self.keys.is_empty() && stems.is_empty();
@@ -632,6 +635,8 @@ impl Highlighter {
                 }
                 if t.is_capitalized()
                     && !self.keys.is_empty()
+                    && (analysis::is_cyrillic(t.text)
+                        || analysis::name_key_initial(t.text).is_some_and(|c| key_initials.contains(&c)))
                     && let Some(k) = analysis::name_keys(t.text).into_iter().find(|k| self.keys.contains(k))
                 {
                     matches.push((i, k));

@@ -323,13 +323,40 @@ fn slavic_romanization(token: &str) -> Option<String> {
     Some(out)
 }
 
-/// The name key of one token (see the module documentation for the rules).
-pub fn name_key(token: &str) -> String {
+/// What [`name_key`]'s rules start from: the token romanized where it shows a Slavic
+/// romanization, folded for names; `None` when the key is that fold itself (empty, not ASCII,
+/// or digits).
+fn name_fold(token: &str) -> Result<String, String> {
     let rewritten = slavic_romanization(token);
     let folded = fold_with(rewritten.as_deref().unwrap_or(token), true);
     if folded.is_empty() || !folded.is_ascii() || folded.bytes().all(|b| b.is_ascii_digit()) {
-        return folded;
+        return Err(folded);
     }
+    Ok(folded)
+}
+
+/// The first letter of [`name_key`]`(token)`, found without making the key: a caller that
+/// compares the keys of many tokens with a few known keys can pass over the tokens whose key
+/// cannot begin as any of those does. Only the first cluster rule can change the first letter
+/// (and y, j → i); the later rules look back at a letter before, or change the last one.
+pub fn name_key_initial(token: &str) -> Option<char> {
+    let folded = match name_fold(token) {
+        Ok(folded) => folded,
+        Err(key) => return key.chars().next(),
+    };
+    let first = match CLUSTERS.iter().find(|(from, _)| folded.starts_with(from)) {
+        Some((_, to)) => to.chars().next()?,
+        None => folded.chars().next()?,
+    };
+    Some(if matches!(first, 'y' | 'j') { 'i' } else { first })
+}
+
+/// The name key of one token (see the module documentation for the rules).
+pub fn name_key(token: &str) -> String {
+    let folded = match name_fold(token) {
+        Ok(folded) => folded,
+        Err(key) => return key,
+    };
     // Rule 2: clusters.
     let bytes = folded.as_bytes();
     let mut s = String::with_capacity(folded.len());
