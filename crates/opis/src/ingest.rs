@@ -155,7 +155,10 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
     // Which file produced each id in this run, with the content hash. The same document
     // read twice (a corpus root and the sitting file it includes) is stored once; a
     // different document under the same id is an error, not a new version.
-    let mut seen: HashMap<String, (PathBuf, String)> = HashMap::new();
+    // Held for every document of the run (a million in one run of a large export), so each
+    // entry is small: the file as an index into `seen_files`, the content hash as its digest.
+    let mut seen: HashMap<String, (u32, ContentDigest)> = HashMap::new();
+    let mut seen_files: Vec<PathBuf> = Vec::new();
     // Files are parsed in parallel but stored in file order, so that a run is
     // deterministic whatever the thread timing; workers stay within a window of
     // the file being stored, which bounds the memory held by finished files.
@@ -210,8 +213,9 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
                             batch_bytes += size;
                             for doc in documents {
                                 let id = &doc.document().id;
-                                if let Some((previous, previous_hash)) = seen.get(id) {
-                                    if previous_hash == doc.hash() {
+                                let digest = ContentDigest::of(doc.hash());
+                                if let Some((previous, previous_digest)) = seen.get(id) {
+                                    if *previous_digest == digest {
                                         summary.duplicates += 1;
                                     } else {
                                         summary.failed.push(format!(
@@ -219,12 +223,15 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
                                      this copy was not stored",
                                         path.display(),
                                         id,
-                                        previous.display()
+                                        seen_files[*previous as usize].display()
                                     ));
                                     }
                                     continue;
                                 }
-                                seen.insert(id.clone(), (path.clone(), doc.hash().to_owned()));
+                                if seen_files.last() != Some(&path) {
+                                    seen_files.push(path.clone());
+                                }
+                                seen.insert(id.clone(), (seen_files.len() as u32 - 1, digest));
                                 batch.push((doc, Provenance { source_path: path.display().to_string() }));
                                 // A file of many documents (a JSON Lines export) is stored in
                                 // several transactions, not one the size of the file.
@@ -279,6 +286,32 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
         .context("committing the search index")?;
     crate::failpoint::pass("index_commit");
     Ok(summary)
+}
+
+/// A content hash (hex SHA-256, as the store makes it) as its 32 bytes instead of 64 characters
+/// on the heap; any other text as the SHA-256 of that text, so equal hashes give equal digests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ContentDigest([u8; 32]);
+
+impl ContentDigest {
+    fn of(hash: &str) -> ContentDigest {
+        let mut out = [0u8; 32];
+        let nibble = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+        let hex = hash.as_bytes();
+        let decoded = hex.len() == 64
+            && hex.chunks(2).zip(out.iter_mut()).all(|(pair, byte)| match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(high), Some(low)) => {
+                    *byte = high << 4 | low;
+                    true
+                }
+                _ => false,
+            });
+        if decoded {
+            return ContentDigest(out);
+        }
+        use sha2::{Digest, Sha256};
+        ContentDigest(Sha256::digest(hash.as_bytes()).into())
+    }
 }
 
 impl Writer<'_> {

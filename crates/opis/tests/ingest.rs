@@ -204,3 +204,29 @@ fn show_prints_citations_in_every_format() {
         "{bib}"
     );
 }
+
+/// The same document in two files of one run is stored once ("read twice"); a third file with
+/// the same id and other content is a failure naming the file that came first, and is not stored.
+#[test]
+fn one_id_read_twice_in_a_run_is_stored_once_and_other_content_under_it_fails() {
+    let dir = scratch("read-twice");
+    let data = dir.join("data");
+    let files = dir.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let seed = std::fs::read_to_string(shared().join("seed/presidium-1956-10-30.txt")).unwrap();
+    assert!(seed.contains("Pancha Shila"));
+    std::fs::write(files.join("a.txt"), &seed).unwrap();
+    std::fs::write(files.join("b.txt"), &seed).unwrap();
+    std::fs::write(files.join("c.txt"), seed.replacen("Pancha Shila", "Panch Shila", 1)).unwrap();
+    let out = opis(&data, &["ingest", files.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 new, 0 changed, 0 unchanged, 1 read twice, 0 skipped, 1 failed"), "{err}");
+    let expected = format!(
+        "{}: document id wilson-113647 was already read, with other content, from {} in this run",
+        files.join("c.txt").display(),
+        files.join("a.txt").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+    assert_eq!(listing(&data).len(), 1);
+}
