@@ -343,7 +343,12 @@ impl Index {
         let fields = self.fields.clone();
         let writer = self.writer()?;
         for (doc, version) in written {
-            writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+            // A first version has nothing to replace: the index never runs ahead of the store
+            // (it commits after it, and `sync` rebuilds an index that is ahead), so no entry of
+            // this id can be in it. Each delete is looked up in every segment as it is flushed.
+            if *version > 1 {
+                writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+            }
             for entry in schema::entries(doc, *version, opis_store::access::PUBLIC, &fields) {
                 writer.add_document(entry)?;
             }
