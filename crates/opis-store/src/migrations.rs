@@ -232,13 +232,13 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 7: fewer rows a document. The `persons` facts (a row per name named, with two indexes)
     // served one count, which the authority's links now give; a document's names are found
-    // through the nodes its people row lists (a primary-key range each) instead of an index
-    // of every name by document.
+    // through the nodes its people row lists (a JSON array; a primary-key range each) instead
+    // of an index of every name by document.
     r#"
     DROP TABLE persons;
-    ALTER TABLE people_docs ADD COLUMN nodes TEXT NOT NULL DEFAULT '';
-    UPDATE people_docs SET nodes = COALESCE((SELECT group_concat(node, char(10)) FROM
-        (SELECT DISTINCT u.node FROM people_uses u WHERE u.doc_id = people_docs.doc_id ORDER BY u.node)), '');
+    ALTER TABLE people_docs ADD COLUMN nodes TEXT NOT NULL DEFAULT '[]';
+    UPDATE people_docs SET nodes = (SELECT json_group_array(node) FROM
+        (SELECT DISTINCT u.node FROM people_uses u WHERE u.doc_id = people_docs.doc_id ORDER BY u.node));
     DROP INDEX people_uses_doc;
     "#,
 ];
@@ -447,9 +447,9 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     // 7 (see the SQLite migration).
     r#"
     DROP TABLE persons;
-    ALTER TABLE people_docs ADD COLUMN nodes TEXT COLLATE "C" NOT NULL DEFAULT '';
-    UPDATE people_docs d SET nodes = COALESCE((SELECT string_agg(DISTINCT u.node, chr(10) ORDER BY u.node)
-        FROM people_uses u WHERE u.doc_id = d.doc_id), '');
+    ALTER TABLE people_docs ADD COLUMN nodes TEXT COLLATE "C" NOT NULL DEFAULT '[]';
+    UPDATE people_docs d SET nodes = COALESCE((SELECT json_agg(DISTINCT u.node ORDER BY u.node)::text
+        FROM people_uses u WHERE u.doc_id = d.doc_id), '[]');
     DROP INDEX people_uses_doc;
     "#,
 ];
@@ -540,8 +540,8 @@ mod tests {
         let nodes = |doc: &str| -> String {
             db.value("SELECT nodes FROM people_docs WHERE doc_id = ?1", args![doc]).unwrap().unwrap()
         };
-        assert_eq!(nodes("d1"), "molotov\nzhukov");
-        assert_eq!(nodes("d2"), "", "a document without names lists none");
+        assert_eq!(nodes("d1"), r#"["molotov","zhukov"]"#);
+        assert_eq!(nodes("d2"), "[]", "a document without names lists none");
         assert!(db.query("SELECT 1 FROM persons", args![]).is_err(), "persons is gone");
         let index: i64 =
             db.value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_uses_doc'", args![]).unwrap().unwrap();

@@ -469,7 +469,11 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
         // The old names, found through the nodes the document's row lists: a primary-key
         // range of `people_uses` each.
         let nodes: Option<String> = db.value("SELECT nodes FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
-        for node in nodes.iter().flat_map(|n| n.split('\n')).filter(|n| !n.is_empty()) {
+        let nodes: Vec<String> = match nodes {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(doc_id, e))?,
+            None => Vec::new(),
+        };
+        for node in nodes {
             db.execute("DELETE FROM people_uses WHERE node = ?1 AND doc_id = ?2", args![node, doc_id])?;
         }
         db.execute("DELETE FROM people_docs WHERE doc_id = ?1", args![doc_id])?;
@@ -509,11 +513,12 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
     Ok(())
 }
 
-/// The distinct nodes of a summary's names, in order, one a line: what `people_docs.nodes`
-/// holds so that the names can be removed again without an index by document.
+/// The distinct nodes of a summary's names, in order, as a JSON array (a node may hold any
+/// character: a source id's node holds the collection's name): what `people_docs.nodes` holds so
+/// that the names can be removed again without an index by document.
 fn nodes_of(s: &PeopleSummary) -> String {
     let nodes: BTreeSet<&str> = s.uses.iter().map(|u| u.node.as_str()).collect();
-    nodes.into_iter().collect::<Vec<_>>().join("\n")
+    serde_json::to_string(&nodes).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// A summary on PostgreSQL: one statement for its row and its names, the names as arrays (a
@@ -613,7 +618,16 @@ mod tests {
     #[test]
     fn a_changed_summary_replaces_the_names_of_the_old_one() {
         for mut store in crate::test_stores("people-summary") {
-            let first = summary("d1", &[("zhukov", "Zhukov"), ("molotov", "Molotov"), ("molotov", "V. M. Molotov")]);
+            // A source id's node holds the collection's name, which may hold any character.
+            let first = summary(
+                "d1",
+                &[
+                    ("zhukov", "Zhukov"),
+                    ("molotov", "Molotov"),
+                    ("molotov", "V. M. Molotov"),
+                    ("#Vol.\n\"XXV\"#p1", "W."),
+                ],
+            );
             let other = summary("d2", &[("zhukov", "G. K. Zhukov")]);
             store.put_people_summaries(&[("h1".into(), first), ("h2".into(), other)]).unwrap();
             let second = summary("d1", &[("molotov", "Molotov"), ("kaganovich", "Kaganovich")]);
@@ -629,7 +643,7 @@ mod tests {
             assert_eq!(forms("kaganovich"), [("d1".to_owned(), "Kaganovich".to_owned())]);
             let nodes: String =
                 store.db().value("SELECT nodes FROM people_docs WHERE doc_id = 'd1'", args![]).unwrap().unwrap();
-            assert_eq!(nodes, "kaganovich\nmolotov");
+            assert_eq!(nodes, r#"["kaganovich","molotov"]"#);
         }
     }
 
