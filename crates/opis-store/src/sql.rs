@@ -301,9 +301,7 @@ impl SqlStore {
         existed: bool,
     ) -> Result<(i64, i64)> {
         if existed {
-            for table in ["turns", "notes", "archival_refs"] {
-                db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
-            }
+            delete_facts(db, &doc.id)?;
         }
         let facts = Facts::of(doc);
         let (date_from, date_to) = dates(doc);
@@ -350,9 +348,7 @@ impl SqlStore {
     /// (arrays unnested by the server: one round trip instead of one per row).
     fn write_facts(db: &Db, doc: &Document, existed: bool) -> Result<()> {
         if existed {
-            for table in ["turns", "notes", "archival_refs"] {
-                db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![doc.id])?;
-            }
+            delete_facts(db, &doc.id)?;
         }
         let facts = Facts::of(doc);
         if db.engine() == Engine::Postgres {
@@ -518,6 +514,14 @@ impl Facts<'_> {
             refs.join(", "),
         )
     }
+}
+
+/// Removes a document's queried facts (before they are written again).
+fn delete_facts(db: &Db, id: &str) -> Result<()> {
+    for table in ["turns", "notes", "archival_refs"] {
+        db.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), args![id])?;
+    }
+    Ok(())
 }
 
 /// A document's date range as the `documents` columns hold it.

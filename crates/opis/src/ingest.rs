@@ -279,42 +279,33 @@ pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Res
         written
     })?;
     progress.finish();
-    writer
-        .index
-        .commit_written()
-        .map_err(|e| disk_full_or(writer.index.path(), e))
-        .context("committing the search index")?;
-    crate::failpoint::pass("index_commit");
+    writer.commit_index()?;
     Ok(summary)
 }
 
-/// A content hash (hex SHA-256, as the store makes it) as its 32 bytes instead of 64 characters
-/// on the heap; any other text as the SHA-256 of that text, so equal hashes give equal digests.
+/// A content hash held in 32 bytes instead of 64 characters on the heap: the SHA-256 of the
+/// hash's text, so equal hashes give equal digests and different ones different digests.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct ContentDigest([u8; 32]);
 
 impl ContentDigest {
     fn of(hash: &str) -> ContentDigest {
-        let mut out = [0u8; 32];
-        let nibble = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-        let hex = hash.as_bytes();
-        let decoded = hex.len() == 64
-            && hex.chunks(2).zip(out.iter_mut()).all(|(pair, byte)| match (nibble(pair[0]), nibble(pair[1])) {
-                (Some(high), Some(low)) => {
-                    *byte = high << 4 | low;
-                    true
-                }
-                _ => false,
-            });
-        if decoded {
-            return ContentDigest(out);
-        }
         use sha2::{Digest, Sha256};
         ContentDigest(Sha256::digest(hash.as_bytes()).into())
     }
 }
 
 impl Writer<'_> {
+    /// Commits what was handed to the index (the `index_commit` failpoint follows it).
+    fn commit_index(&mut self) -> Result<()> {
+        self.index
+            .commit_written()
+            .map_err(|e| disk_full_or(self.index.path(), e))
+            .context("committing the search index")?;
+        crate::failpoint::pass("index_commit");
+        Ok(())
+    }
+
     /// Stores a batch in one transaction, then hands what it wrote to the index.
     fn write(&mut self, batch: &mut Vec<(PreparedDocument, Provenance)>, summary: &mut IngestSummary) -> Result<()> {
         if batch.is_empty() {
@@ -349,11 +340,7 @@ impl Writer<'_> {
                 self.uncommitted += written.len();
                 crate::failpoint::pass("index_batch");
                 if self.uncommitted >= INDEX_COMMIT_DOCUMENTS {
-                    self.index
-                        .commit_written()
-                        .map_err(|e| disk_full_or(self.index.path(), e))
-                        .context("committing the search index")?;
-                    crate::failpoint::pass("index_commit");
+                    self.commit_index()?;
                     self.uncommitted = 0;
                 }
             } else {

@@ -458,9 +458,11 @@ impl KnownUses {
                 k.spellings.insert(s);
             }
             match docs[d].year {
-                Some(y) => k.years.insert(y),
-                None => std::mem::replace(&mut k.undated, true),
-            };
+                Some(y) => {
+                    k.years.insert(y);
+                }
+                None => k.undated = true,
+            }
         }
         k.seen = ids[i].uses.len();
         k
