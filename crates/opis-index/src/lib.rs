@@ -21,6 +21,7 @@
 //! opened, is discarded by [`Index::open`] (it is derived data) and rebuilt by the next sync.
 
 pub mod analysis;
+mod merges;
 pub mod people;
 pub mod query;
 mod schema;
@@ -303,6 +304,7 @@ impl Index {
                     tantivy::TantivyError::LockFailure(..) => IndexError::Locked { path: self.path.clone() },
                     e => IndexError::Tantivy(e),
                 })?;
+            writer.set_merge_policy(Box::new(merges::BoundedMerges::new(self.path.clone())));
             self.writer = Some(writer);
         }
         match self.writer.as_mut() {

@@ -414,6 +414,7 @@ fn parse_reader(name: &str) -> Result<Reader, String> {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -423,6 +424,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Keeps glibc's allocator from holding on to memory it no longer uses. By default it raises
+/// the size from which it maps a block of its own (instead of carving it from a thread's heap)
+/// to the largest block freed so far, up to 32 MB; an ingest frees many large buffers (a
+/// parsed batch, an index segment's pages), so its heaps filled with free holes: a 100k ingest's
+/// anonymous memory peaked at 544 MiB for 393 MB of live heap. A fixed threshold of 256 KiB
+/// and a trim at 1 MiB of free top: 431 MiB, same speed (`/tmp`-style measurement in the note of
+/// issue 4).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
     }
 }
 
