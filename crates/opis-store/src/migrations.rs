@@ -241,7 +241,16 @@ const MIGRATIONS: &[&str] = &[
         (SELECT DISTINCT u.node FROM people_uses u WHERE u.doc_id = people_docs.doc_id ORDER BY u.node));
     DROP INDEX people_uses_doc;
     "#,
+    // 8: the authority is listed a batch at a time (`opis people`), each batch a range of an
+    // index: persons by (documents, id), ambiguities by (document, form).
+    PEOPLE_LISTING_INDEXES,
 ];
+
+/// Migration 8 on both engines.
+const PEOPLE_LISTING_INDEXES: &str = r#"
+    CREATE INDEX people_rank ON people (documents DESC, id);
+    CREATE INDEX person_ambiguities_doc ON person_ambiguities (doc_id, form, candidates);
+"#;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -452,6 +461,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         FROM people_uses u WHERE u.doc_id = d.doc_id), '[]');
     DROP INDEX people_uses_doc;
     "#,
+    // 8
+    PEOPLE_LISTING_INDEXES,
 ];
 
 const _: () = assert!(POSTGRES_BASE + POSTGRES_MIGRATIONS.len() as i64 == SCHEMA_VERSION);

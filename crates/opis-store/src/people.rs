@@ -16,6 +16,10 @@ use crate::db::{Db, Engine, Row, Value, args};
 use crate::{Result, SqlStore, StoreError};
 use opis_model::people::{Ambiguity, Authority, DocPeople, NameUse, PeopleSummary, Person, PersonLink};
 
+/// Persons (or ambiguities) read at a time by [`SqlStore::for_each_person`] and
+/// [`SqlStore::for_each_ambiguity`].
+pub const PEOPLE_BATCH: usize = 100;
+
 fn corrupt(id: &str, source: serde_json::Error) -> StoreError {
     StoreError::Corrupt { id: format!("person {id}"), version: 0, source }
 }
@@ -174,10 +178,38 @@ impl SqlStore {
 
     /// Every person, most documents first, then by id.
     pub fn people(&self) -> Result<Vec<Person>> {
-        let rows = self.db().query("SELECT id, json FROM people ORDER BY documents DESC, id", args![])?;
-        rows.iter().map(person_row).collect()
+        let mut all = Vec::new();
+        self.for_each_person(PEOPLE_BATCH, |p| {
+            all.push(p);
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(all)
     }
 
+    /// Hands every person to `f` in the order of [`SqlStore::people`], reading `batch` at a
+    /// time: a person's record lists every document that spells each of its names, so the whole
+    /// authority of a large collection is large (1.2 GB at a million documents).
+    pub fn for_each_person<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        mut f: impl FnMut(Person) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        // After (documents, id) of the last person handed on; no person has i64::MAX documents.
+        let mut after: (i64, String) = (i64::MAX, String::new());
+        loop {
+            let rows = self.db().query(
+                "SELECT id, json, documents FROM people \
+                 WHERE documents <= ?1 AND (documents < ?1 OR id > ?2) \
+                 ORDER BY documents DESC, id LIMIT ?3",
+                args![after.0, after.1, batch.max(1)],
+            )?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = (last.get(2)?, last.get(0)?);
+            for r in &rows {
+                f(person_row(r)?)?;
+            }
+        }
+    }
     pub fn person(&self, id: &str) -> Result<Option<Person>> {
         let json: Option<String> = self.db().value("SELECT json FROM people WHERE id = ?1", args![id])?;
         json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e))).transpose()
@@ -225,19 +257,44 @@ impl SqlStore {
     }
 
     pub fn person_ambiguities(&self) -> Result<Vec<Ambiguity>> {
-        let rows = self
-            .db()
-            .query("SELECT doc_id, form, candidates FROM person_ambiguities ORDER BY doc_id, form", args![])?;
-        rows.iter()
-            .map(|r| {
+        let mut all = Vec::new();
+        self.for_each_ambiguity(PEOPLE_BATCH, |a| {
+            all.push(a);
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(all)
+    }
+
+    /// Hands every ambiguity to `f` in the order of [`SqlStore::person_ambiguities`] (by
+    /// document, then form), reading `batch` at a time (a million documents leave 817,000).
+    pub fn for_each_ambiguity<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        mut f: impl FnMut(Ambiguity) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let limit = batch.max(1);
+        let mut rows = self.db().query(
+            "SELECT doc_id, form, candidates FROM person_ambiguities ORDER BY doc_id, form, candidates LIMIT ?1",
+            args![limit],
+        )?;
+        loop {
+            let Some(last) = rows.last() else { return Ok(()) };
+            let after: (String, String, String) = (last.get(0)?, last.get(1)?, last.get(2)?);
+            for r in &rows {
                 let c: String = r.get(2)?;
-                Ok(Ambiguity {
+                f(Ambiguity {
                     doc_id: r.get(0)?,
                     form: r.get(1)?,
                     candidates: c.split(',').map(str::to_owned).collect(),
-                })
-            })
-            .collect()
+                })?;
+            }
+            // A range of the index person_ambiguities_doc.
+            rows = self.db().query(
+                "SELECT doc_id, form, candidates FROM person_ambiguities WHERE (doc_id, form, candidates) > (?1, ?2, ?3) \
+                 ORDER BY doc_id, form, candidates LIMIT ?4",
+                args![after.0, after.1, after.2, limit],
+            )?;
+        }
     }
 
     /// A page of the authority's persons a viewer may know of, most documents first: those
@@ -679,6 +736,56 @@ mod tests {
                     .unwrap()
                     .unwrap();
                 assert_eq!(indexes, 3, "the rollback brought the indexes back");
+            }
+        }
+    }
+
+    /// Persons and ambiguities read a batch at a time come in the order of the whole list, each
+    /// once, also where a batch ends inside a run of persons with as many documents.
+    #[test]
+    fn people_and_ambiguities_read_in_batches_come_whole_and_in_order() {
+        for store in crate::test_stores("people-batches") {
+            let mut a = Authority::default();
+            for (name, docs) in
+                [("Zhukov", 3), ("Molotov", 2), ("Bulganin", 2), ("Saburov", 2), ("Kaganovich", 1), ("Suslov", 2)]
+            {
+                let ids: Vec<String> = (0..docs).map(|i| format!("d{i}")).collect();
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let one = authority(name, &ids);
+                a.persons.extend(one.persons);
+                a.links.extend(one.links);
+            }
+            for (doc, form) in [("d2", "M."), ("d1", "K."), ("d1", "Kh."), ("d10", "M.")] {
+                a.ambiguities.push(Ambiguity {
+                    doc_id: doc.into(),
+                    form: form.into(),
+                    candidates: vec!["a".into(), "b".into()],
+                });
+            }
+            let mut w = store.begin_people().unwrap();
+            w.write(&a).unwrap();
+            w.finish(None).unwrap();
+            // Most documents first, then by id.
+            let expected = ["zhukov", "bulganin", "molotov", "saburov", "suslov", "kaganovich"];
+            let expected_ambiguities = [("d1", "K."), ("d1", "Kh."), ("d10", "M."), ("d2", "M.")];
+            for batch in [1, 2, 4, 100] {
+                let mut ids = Vec::new();
+                store
+                    .for_each_person(batch, |p| {
+                        ids.push(p.id);
+                        Ok::<_, StoreError>(())
+                    })
+                    .unwrap();
+                assert_eq!(ids, expected, "batches of {batch}");
+                let mut seen = Vec::new();
+                store
+                    .for_each_ambiguity(batch, |x| {
+                        seen.push((x.doc_id, x.form));
+                        Ok::<_, StoreError>(())
+                    })
+                    .unwrap();
+                let seen: Vec<(&str, &str)> = seen.iter().map(|(d, f)| (d.as_str(), f.as_str())).collect();
+                assert_eq!(seen, expected_ambiguities, "batches of {batch}");
             }
         }
     }
