@@ -443,6 +443,19 @@ fn tune_allocator() {
     }
 }
 
+/// Hands the pages of freed memory in every allocator heap back to the system. The threads that
+/// parsed and indexed an ingest have ended, but glibc keeps their heaps, with the holes their
+/// batches left, for threads to come; the people rebuild that follows allocates on the main
+/// thread's heap, so without this both stay resident (a 100k ingest: 342 MiB anonymous through
+/// its rebuild).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// `opis ingest`: store new and changed documents, then bring the index up to date.
 fn ingest_command(
     data: &std::path::Path,
@@ -491,6 +504,7 @@ fn ingest_command(
     eprintln!("indexed {} document(s)", caught_up.documents + summary.indexed + report.documents);
     let wrote = summary.new + summary.changed + summary.person_records > 0;
     if wrote || data.join(people::OVERRIDES_FILE).exists() {
+        release_free_memory();
         report_people(people::rebuild(data, &mut store, false)?);
     }
     if !summary.failed.is_empty() {
