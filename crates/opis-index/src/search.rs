@@ -273,6 +273,16 @@ fn keyword_q(field: TField, value: &str) -> Option<Box<dyn Query>> {
     })
 }
 
+/// True when the node is single words, alone or or-ed: its query is a union of term queries,
+/// whose top hits tantivy finds by skipping the blocks that cannot reach them (block-max WAND).
+fn word_union(node: &Node) -> bool {
+    match node {
+        Node::Text { field: None, text, phrase: false, .. } => analysis::tokenize(text).len() == 1,
+        Node::Or(items) => items.iter().all(word_union),
+        _ => false,
+    }
+}
+
 /// True when the node asks about content somewhere outside a negation (then turns can be hits).
 fn has_content(node: &Node) -> bool {
     match node {
@@ -337,7 +347,9 @@ pub fn run(
     let mut builder = Builder { f, langs: stem_languages(searcher, f)?, stemmers: Stemmers::default(), people };
     let matched: Box<dyn Query> = builder.build(node)?.unwrap_or_else(|| Box::new(AllQuery));
     // What the viewer may not see is not matched, so neither hits nor facet counts show it.
-    let matched = match visible_filter(f, visibility) {
+    let filter = visible_filter(f, visibility);
+    let prunable = filter.is_none() && word_union(node);
+    let matched = match filter {
         Some(filter) => Box::new(BooleanQuery::new(vec![(Occur::Must, matched), (Occur::Must, filter)])),
         None => matched,
     };
@@ -359,13 +371,20 @@ pub fn run(
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
         match opts.sort {
-            Sort::Relevance => {
+            Sort::Relevance if prunable => {
                 // Two passes: the top hits alone, which lets tantivy skip blocks that cannot
                 // reach them (block-max WAND), then the count and facets without scoring.
                 // One scored pass over every match costs more than both.
                 let ranked = searcher.search(hits_query.as_ref(), &top.order_by_score())?;
                 let (total, facets) =
                     searcher.search(hits_query.as_ref(), &(Count, facets_here.then_some(FacetCounter)))?;
+                (total, ranked, facets)
+            }
+            Sort::Relevance => {
+                // Phrases and intersections skip nothing by score: every match is found (and a
+                // phrase's positions read) to rank it, so one pass ranks, counts and facets.
+                let (total, ranked, facets) = searcher
+                    .search(hits_query.as_ref(), &(Count, top.order_by_score(), facets_here.then_some(FacetCounter)))?;
                 (total, ranked, facets)
             }
             Sort::DateAsc | Sort::DateDesc => {
@@ -436,6 +455,37 @@ struct SegmentFacets {
     column: Option<StrColumn>,
     /// Count per facet ordinal of the segment.
     counts: Vec<u32>,
+    /// One entry's facet ordinals, decoded together.
+    ords: Vec<u64>,
+}
+
+impl SegmentFacets {
+    /// Adds one to the count of each facet value of `doc`. The entry's values are decoded as
+    /// one range (a document entry holds a dozen or more: every person it names), where
+    /// reading them one at a time costs a dynamic call and a bit-unpacking each — at 1M
+    /// documents that was a third of what a faceted search spent.
+    #[inline]
+    fn count(&mut self, doc: DocId) {
+        let Some(column) = &self.column else {
+            return;
+        };
+        let column = column.ords();
+        let rows = column.index.value_row_ids(doc);
+        let len = rows.len();
+        if len == 0 {
+            return;
+        }
+        if self.ords.len() < len {
+            self.ords.resize(len, 0);
+        }
+        let ords = &mut self.ords[..len];
+        column.values.get_range(u64::from(rows.start), ords);
+        for &ord in ords.iter() {
+            if let Some(n) = self.counts.get_mut(ord as usize) {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
 }
 
 impl Collector for FacetCounter {
@@ -445,7 +495,7 @@ impl Collector for FacetCounter {
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
         let column = segment.fast_fields().str("facet")?;
         let terms = column.as_ref().map_or(0, |c| c.num_terms());
-        Ok(SegmentFacets { column, counts: vec![0; terms] })
+        Ok(SegmentFacets { column, counts: vec![0; terms], ords: Vec::new() })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -467,12 +517,12 @@ impl SegmentCollector for SegmentFacets {
     type Fruit = HashMap<String, u64>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(column) = &self.column {
-            for ord in column.term_ords(doc) {
-                if let Some(n) = self.counts.get_mut(ord as usize) {
-                    *n = n.saturating_add(1);
-                }
-            }
+        self.count(doc);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.count(doc);
         }
     }
 

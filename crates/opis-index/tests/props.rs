@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use opis_index::{Index, IndexError, SearchOptions, analysis, query};
+use opis_index::{Index, IndexError, SearchOptions, Sort, analysis, query};
 use opis_store::{Provenance, SqlStore, Store};
 use proptest::prelude::*;
 
@@ -16,7 +16,9 @@ fn seed_index() -> &'static Index {
             Some(p) => std::path::PathBuf::from(p),
             None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
         };
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("opis-index-props");
+        // One folder per process: nextest runs each test in a process of its own, and two
+        // building the same folder at once clobber each other's index.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("opis-index-props-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let docs =
             opis_formats::parse_file(&shared.join("seed/presidium-1956-10-30.txt"), None).expect("seed").documents;
@@ -52,9 +54,10 @@ proptest! {
     }
 
     #[test]
-    fn searching_any_query_answers_quickly(s in SOUP) {
+    fn searching_any_query_answers_quickly(s in SOUP, sort in 0..3usize) {
         let start = Instant::now();
-        match seed_index().search(&s, &SearchOptions { limit: 20, facets: true, ..Default::default() }) {
+        let sort = [Sort::Relevance, Sort::DateAsc, Sort::DateDesc][sort];
+        match seed_index().search(&s, &SearchOptions { limit: 20, facets: true, sort, ..Default::default() }) {
             Ok(r) => prop_assert!(r.hits.len() <= 20),
             Err(IndexError::Query { .. }) => {}
             Err(e) => prop_assert!(false, "{s:?}: {e}"),
@@ -99,4 +102,28 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(index.search(&q, &SearchOptions::default()).is_ok());
     let many = vec!["troops"; query::MAX_TERMS + 1].join(" OR ");
     assert!(matches!(index.search(&many, &SearchOptions::default()), Err(IndexError::Query { .. })));
+}
+
+/// A negated phrase that matches nothing ("archive not": both words are in the seed,
+/// never in that order) excludes nothing, in every sort order. A scored pass seeks the
+/// exhausted phrase backwards; tantivy 0.27 asserts against that in debug builds,
+/// which is why the workspace builds tantivy without debug assertions (Cargo.toml).
+#[test]
+fn a_negated_phrase_that_matches_nothing_excludes_nothing() {
+    let index = seed_index();
+    for sort in [Sort::Relevance, Sort::DateAsc, Sort::DateDesc] {
+        let opts = SearchOptions { limit: 20, facets: true, sort, ..Default::default() };
+        let troops = index.search("troops", &opts).expect("troops");
+        let minus = index.search("troops -\"archive not\"", &opts).expect("troops -phrase");
+        assert!(troops.total > 0);
+        assert_eq!(minus.total, troops.total, "{sort:?}");
+        assert_eq!(minus.facets, troops.facets, "{sort:?}");
+        let all = index.search("", &opts).expect("all");
+        let none_of = index.search("NOT \"archive not\"", &opts).expect("NOT phrase");
+        assert_eq!(all.total, 1, "the seed");
+        assert_eq!(none_of.total, all.total, "{sort:?}");
+        // And a phrase that does match excludes what it matches.
+        let without = index.search("NOT \"Digital Archive\"", &opts).expect("NOT matching phrase");
+        assert_eq!(without.total, 0, "{sort:?}");
+    }
 }
