@@ -312,6 +312,24 @@ pub fn span_candidates(from: i64, to: i64) -> Option<Vec<String>> {
     None
 }
 
+/// When `from..=to` is whole months (or whole years, for a range too long to list months):
+/// the `span` terms whose entries overlap it for certain, and the one term ([`SPAN_MONTHS_UNLISTED`]
+/// or [`SPAN_WIDE`]) whose entries still need their dates compared. An entry listing a month
+/// touches that month, and so overlaps a range made of whole months that holds it.
+pub fn span_exact(from: i64, to: i64) -> Option<(Vec<String>, &'static str)> {
+    let mut terms = span_candidates(from, to)?;
+    let residual =
+        if terms.last().map(String::as_str) == Some(SPAN_MONTHS_UNLISTED) { SPAN_MONTHS_UNLISTED } else { SPAN_WIDE };
+    let month_end = to % 100 == crate::query::days_in_month(to / 10000, to / 100 % 100);
+    let aligned = if residual == SPAN_MONTHS_UNLISTED {
+        from % 100 == 1 && month_end
+    } else {
+        from % 10000 == 101 && to % 10000 == 1231
+    };
+    terms.pop();
+    aligned.then_some((terms, residual))
+}
+
 /// Metadata shared by a document's entries.
 fn add_common(doc: &mut Entry, f: &Fields, d: &Document, version: u32, entry: u64) {
     doc.add_text(f.id, &d.id);
@@ -527,6 +545,19 @@ mod tests {
         assert_eq!(span_terms(18000101, 19991231), [SPAN_WIDE, SPAN_MONTHS_UNLISTED]);
         // Four years: the years, but not the 48 months.
         assert_eq!(span_terms(19530101, 19561231), ["y1953", "y1954", "y1955", "y1956", SPAN_MONTHS_UNLISTED]);
+    }
+
+    #[test]
+    fn whole_months_and_years_need_no_date_comparison() {
+        assert_eq!(span_exact(19561001, 19561031), Some((vec!["m1956-10".to_owned()], SPAN_MONTHS_UNLISTED)));
+        assert_eq!(span_exact(19560201, 19560229).map(|(t, _)| t.len()), Some(1));
+        assert_eq!(span_exact(19560101, 19561231).map(|(t, _)| t.len()), Some(12));
+        assert_eq!(span_exact(19500101, 19591231).map(|(t, r)| (t.len(), r)), Some((10, SPAN_WIDE)));
+        // Part of a month, or a leap day short: the dates are compared.
+        assert_eq!(span_exact(19561101, 19561105), None);
+        assert_eq!(span_exact(19560201, 19560228), None);
+        assert_eq!(span_exact(19561002, 19561031), None);
+        assert_eq!(span_exact(19500101, 19591230), None);
     }
 
     #[test]

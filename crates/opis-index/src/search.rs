@@ -109,34 +109,40 @@ impl Builder<'_> {
             Node::All => None,
             Node::Text { field, text, phrase, position } => self.text(*field, text, *phrase, *position)?,
             Node::Date { from, to, .. } => {
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                if let Some(to) = to {
-                    clauses.push((
+                // Whole months or years: the span terms decide, and only entries whose span is
+                // too long to list them have their dates compared (`date:1956` compared every
+                // entry of 1956 on two fast-field columns).
+                if let (Some(from), Some(to)) = (from, to)
+                    && let Some((exact, residual)) = crate::schema::span_exact(*from, *to)
+                {
+                    // The term first: the entries it lists supply the candidates, and a segment
+                    // without any never builds the date columns' scorers (each scans its column
+                    // from the start for a first match).
+                    let mut checked: Vec<(Occur, Box<dyn Query>)> = vec![(
                         Occur::Must,
-                        Box::new(RangeQuery::new(
-                            Bound::Unbounded,
-                            Bound::Included(Term::from_field_i64(self.f.date_from, *to)),
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(self.f.span, residual),
+                            IndexRecordOption::Basic,
                         )),
-                    ));
+                    )];
+                    checked.extend(self.date_range(Some(*from), Some(*to)));
+                    let mut either: Vec<(Occur, Box<dyn Query>)> =
+                        vec![(Occur::Should, Box::new(BooleanQuery::new(checked)))];
+                    either.extend(exact.iter().filter_map(|t| keyword_q(self.f.span, t)).map(|q| (Occur::Should, q)));
+                    // Scoreless: which month a hit falls in says nothing of its relevance.
+                    return Ok(Some(Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(either)), 0.0))));
                 }
-                if let Some(from) = from {
-                    clauses.push((
-                        Occur::Must,
-                        Box::new(RangeQuery::new(
-                            Bound::Included(Term::from_field_i64(self.f.date_to, *from)),
-                            Bound::Unbounded,
-                        )),
-                    ));
-                }
+                let mut clauses = self.date_range(*from, *to);
                 // With both ends known, the entries holding a year or month term of the range
-                // drive the search, and the ranges above only check them.
+                // drive the search (first: a segment without any skips the ranges), and the
+                // ranges only check them.
                 if let (Some(from), Some(to)) = (from, to)
                     && let Some(terms) = crate::schema::span_candidates(*from, *to)
                 {
                     let candidates = terms.iter().map(|t| keyword_q(self.f.span, t)).collect::<Option<Vec<_>>>();
                     if let Some(q) = candidates.and_then(any_of) {
                         // Scoreless: which month a hit falls in says nothing of its relevance.
-                        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+                        clauses.insert(0, (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
                     }
                 }
                 if clauses.is_empty() { None } else { Some(Box::new(BooleanQuery::new(clauses))) }
@@ -180,6 +186,30 @@ impl Builder<'_> {
                 any_of(clauses)
             }
         })
+    }
+
+    /// An entry's dates overlap `from..=to`: it starts by `to` and ends on or after `from`.
+    fn date_range(&self, from: Option<i64>, to: Option<i64>) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(to) = to {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Unbounded,
+                    Bound::Included(Term::from_field_i64(self.f.date_from, to)),
+                )),
+            ));
+        }
+        if let Some(from) = from {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(self.f.date_to, from)),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        clauses
     }
 
     fn text(

@@ -326,6 +326,17 @@ fn date_range_with_a_word_finds_the_frus_documents_of_those_days() {
         c.docs.iter().filter(|d| overlaps(d, "1956-01-01", "1956-12-31")).map(|d| d.id.clone()).collect();
     assert_eq!(doc_hits(&search(&c.index, "date:1956")), in_1956);
     assert!(doc_hits(&search(&c.index, "date:1956-10")).contains(SEED_ID));
+    // Whole months and years are answered from the span terms: the same documents.
+    for (q, from, to) in [
+        ("date:1956-10", "1956-10-01", "1956-10-31"),
+        ("date:1956-10..1956-11", "1956-10-01", "1956-11-30"),
+        ("date:1950..1959", "1950-01-01", "1959-12-31"),
+        ("date:1956-10-02..1956-10-31", "1956-10-02", "1956-10-31"),
+    ] {
+        let want: BTreeSet<String> = c.docs.iter().filter(|d| overlaps(d, from, to)).map(|d| d.id.clone()).collect();
+        assert!(!want.is_empty(), "{q}");
+        assert_eq!(doc_hits(&search(&c.index, q)), want, "{q}");
+    }
     assert!(doc_hits(&search(&c.index, "date:..1956-10-30")).contains(SEED_ID));
     assert!(!doc_hits(&search(&c.index, "date:..1956-10-29")).contains(SEED_ID));
     assert!(!doc_hits(&search(&c.index, "date:1956-10-31..")).contains(SEED_ID));
