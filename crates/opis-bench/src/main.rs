@@ -296,8 +296,8 @@ fn main() -> Result<()> {
                 "FTS5: `porter unicode61 remove_diacritics 2`; documents and turns each top 10 by bm25 (`ORDER BY rank`) \
                  with `snippet()`, plus `count(*)` (or one `GROUP BY` per table for facets: kind, language, collection, \
                  year; speakers); date/kind/lang as SQL `WHERE` on B-tree indexes; read-only, 64 MiB cache, mmap. \
-                 Bare tantivy: one `TEXT` field (default tokenizer), one entry per document, top 10 ids + count. Hits = documents + \
-                 turns matched (bare: documents)."
+                 Bare tantivy: one `TEXT` field (default tokenizer), one entry per document, top 10 ids + count, one thread. opis: \
+                 a search spreads its segments over the cores (up to 4). Hits = documents + turns matched (bare: documents)."
             );
         }
     }

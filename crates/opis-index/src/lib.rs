@@ -53,6 +53,8 @@ pub const SYNC_BATCH: usize = 10_000;
 const WRITER_MEMORY_PER_THREAD: usize = 48 * 1024 * 1024;
 /// Most indexing threads (they analyse the text with [`tokenizers`] and build segments).
 const WRITER_THREADS: usize = 4;
+/// Most threads one search spreads its segments over.
+const SEARCH_THREADS: usize = 4;
 
 /// Most hits one search returns, and the deepest offset it pages to.
 pub const MAX_LIMIT: usize = 1000;
@@ -249,7 +251,7 @@ impl Index {
         } else {
             None
         };
-        let index = match existing {
+        let mut index = match existing {
             Some(index) => index,
             None => {
                 if path.join("meta.json").exists() {
@@ -262,6 +264,12 @@ impl Index {
             }
         };
         tokenizers::register(&index);
+        // A search reads its segments on every core: at a million documents a search's time is
+        // mostly memory stalls (posting blocks, the facet column), which cores overlap.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(SEARCH_THREADS);
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
         let applied = payload_of(&index).map_or(0, |p| p.seq);
         Ok(Index {
