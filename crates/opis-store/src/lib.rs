@@ -82,6 +82,11 @@ pub enum StoreError {
         "the data folder was written by a newer opis (schema version {found}, this build knows up to {known}); upgrade opis"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    #[error(
+        "the replica's schema is at version {found} after {seconds} s of waiting, the primary's at {known}: \
+         is the replica following the primary?"
+    )]
+    ReplicaBehind { found: i64, known: i64, seconds: u64 },
     /// An account, token or access rule that cannot be made as asked (the message says why).
     #[error("{0}")]
     Auth(String),

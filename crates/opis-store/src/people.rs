@@ -9,12 +9,15 @@
 //! content hash and rules it was made from) and a row per name under
 //! its node (`people_uses`: surname key, else source id), so that a rebuild reads the names of
 //! one group of nodes at a time ([`SqlStore::people_of_nodes`]) and never whole documents.
+//! On SQLite a document's names first wait as one row (`people_pending`); the rebuild files
+//! them all under their nodes in one sorted pass ([`SqlStore::settle_people_uses`]), which
+//! costs a fraction of inserting each where its node is while the document is written.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::db::{Db, Engine, Row, Value, args};
 use crate::{Result, SqlStore, StoreError};
-use opis_model::people::{Ambiguity, Authority, DocPeople, NameUse, PeopleSummary, Person, PersonLink};
+use opis_model::people::{Ambiguity, Authority, DocPeople, KeyedUse, NameUse, PeopleSummary, Person, PersonLink};
 
 /// Persons (or ambiguities) read at a time by [`SqlStore::for_each_person`] and
 /// [`SqlStore::for_each_ambiguity`].
@@ -99,6 +102,34 @@ impl SqlStore {
                 write_summary(db, &s.doc_id, hash, Some(s), true)?;
             }
             Ok(())
+        })
+    }
+
+    /// Files the names that documents were stored with (`people_pending`) under their nodes in
+    /// `people_uses`, in one pass sorted by the table's key, and returns how many. Names of a
+    /// version that is no longer the document's current one are dropped. The people rebuild
+    /// calls it before it reads names by node; on PostgreSQL names are filed as they are
+    /// written and there is nothing to do.
+    pub fn settle_people_uses(&mut self) -> Result<u64> {
+        if self.db().engine() == Engine::Postgres {
+            return Ok(0);
+        }
+        self.db().write(|db| {
+            let filed = db.execute(
+                "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
+                 SELECT u.value ->> 0, p.doc_id, u.value ->> 1, u.value ->> 2, u.value ->> 3, u.value ->> 4, \
+                        u.value ->> 5, u.value ->> 6, u.value ->> 7 \
+                 FROM people_pending p \
+                 JOIN people_docs d ON d.doc_id = p.doc_id AND d.content_hash = p.content_hash, \
+                      json_each(p.uses) u \
+                 WHERE true ORDER BY 1, 2, 3 \
+                 ON CONFLICT (node, doc_id, form) DO UPDATE SET source = excluded.source, \
+                    forename = excluded.forename, roles = excluded.roles, turns = excluded.turns, \
+                    mentions = excluded.mentions, refs = excluded.refs",
+                args![],
+            )?;
+            db.execute("DELETE FROM people_pending", args![])?;
+            Ok(filed)
         })
     }
 
@@ -545,29 +576,41 @@ pub(crate) fn write_summary(db: &Db, doc_id: &str, hash: &str, s: Option<&People
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         args![doc_id, hash, s.rules, s.scope, s.year, s.reader, nodes],
     )?;
-    for u in &s.uses {
-        let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
-        let refs = serde_json::to_string(&u.name.refs).map_err(|e| corrupt(doc_id, e))?;
-        db.execute(
-            "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT (node, doc_id, form) DO UPDATE SET source = excluded.source, \
-                forename = excluded.forename, roles = excluded.roles, turns = excluded.turns, \
-                mentions = excluded.mentions, refs = excluded.refs",
-            args![
+    // The names wait, one row for the document, until `settle_people_uses` files them.
+    let uses: Vec<serde_json::Value> = last_uses(s)
+        .into_iter()
+        .map(|u| {
+            let roles: Vec<&str> = u.name.roles.iter().map(String::as_str).collect();
+            let refs = serde_json::to_string(&u.name.refs)?;
+            Ok(serde_json::json!([
                 u.node,
-                doc_id,
                 u.name.form,
                 u.source,
-                u.forename,
+                u8::from(u.forename),
                 roles.join(","),
                 u.name.turns,
                 u.name.mentions,
                 refs
-            ],
-        )?;
-    }
+            ]))
+        })
+        .collect::<std::result::Result<_, serde_json::Error>>()
+        .map_err(|e| corrupt(doc_id, e))?;
+    let uses = serde_json::to_string(&uses).map_err(|e| corrupt(doc_id, e))?;
+    db.execute(
+        "INSERT INTO people_pending (doc_id, content_hash, uses) VALUES (?1, ?2, ?3)",
+        args![doc_id, hash, uses],
+    )?;
     Ok(())
+}
+
+/// A summary's names, one per (node, form) (a name met twice under the same node keeps its
+/// last use), in that order.
+fn last_uses(s: &PeopleSummary) -> Vec<&KeyedUse> {
+    let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, u) in s.uses.iter().enumerate() {
+        last.insert((u.node.as_str(), u.name.form.as_str()), i);
+    }
+    last.into_values().map(|i| &s.uses[i]).collect()
 }
 
 /// The distinct nodes of a summary's names, in order, as a JSON array (a node may hold any
@@ -581,11 +624,7 @@ fn nodes_of(s: &PeopleSummary) -> String {
 /// A summary on PostgreSQL: one statement for its row and its names, the names as arrays (a
 /// name met twice under the same node keeps its last use, as the row-by-row upsert does).
 fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary, nodes: &str) -> Result<()> {
-    let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (i, u) in s.uses.iter().enumerate() {
-        last.insert((u.node.as_str(), u.name.form.as_str()), i);
-    }
-    let uses: Vec<_> = last.into_values().map(|i| &s.uses[i]).collect();
+    let uses = last_uses(s);
     let roles: Vec<String> =
         uses.iter().map(|u| u.name.roles.iter().map(String::as_str).collect::<Vec<_>>().join(",")).collect();
     let refs: Vec<String> = uses
@@ -671,10 +710,15 @@ mod tests {
     }
 
     /// A document's new summary takes the place of its old one: names it no longer has are
-    /// gone from their nodes (found through the nodes its row lists), other documents' stay.
+    /// gone from their nodes (found through the nodes its row lists), other documents' stay;
+    /// whether the old names had been filed under their nodes or were still waiting.
     #[test]
     fn a_changed_summary_replaces_the_names_of_the_old_one() {
-        for mut store in crate::test_stores("people-summary") {
+        for (mut store, settle_first) in crate::test_stores("people-summary")
+            .into_iter()
+            .map(|s| (s, false))
+            .chain(crate::test_stores("people-summary-settled").into_iter().map(|s| (s, true)))
+        {
             // A source id's node holds the collection's name, which may hold any character.
             let first = summary(
                 "d1",
@@ -687,8 +731,12 @@ mod tests {
             );
             let other = summary("d2", &[("zhukov", "G. K. Zhukov")]);
             store.put_people_summaries(&[("h1".into(), first), ("h2".into(), other)]).unwrap();
+            if settle_first {
+                store.settle_people_uses().unwrap();
+            }
             let second = summary("d1", &[("molotov", "Molotov"), ("kaganovich", "Kaganovich")]);
             store.put_people_summaries(&[("h3".into(), second)]).unwrap();
+            store.settle_people_uses().unwrap();
 
             assert_eq!(store.people_nodes().unwrap(), ["kaganovich", "molotov", "zhukov"]);
             let forms = |node: &str| -> Vec<(String, String)> {

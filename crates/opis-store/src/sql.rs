@@ -161,6 +161,29 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// Connects to a streaming replica of a PostgreSQL store, whose primary was opened (and
+    /// so migrated) first: waits up to `wait` for the replica to replay the schema, and never
+    /// writes (a replica refuses to).
+    pub fn connect_replica(url: &str, wait: Duration) -> Result<SqlStore> {
+        let store = SqlStore { db: Db::postgres(url)?, path: None, at: StoreAt::Postgres(url.to_owned()) };
+        let started = std::time::Instant::now();
+        loop {
+            let found = migrations::postgres_version(&store.db)?;
+            if found >= migrations::SCHEMA_VERSION {
+                migrations::migrate(&store.db)?;
+                return Ok(store);
+            }
+            if started.elapsed() >= wait {
+                return Err(StoreError::ReplicaBehind {
+                    found,
+                    known: migrations::SCHEMA_VERSION,
+                    seconds: wait.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Opens the store wherever it is.
     pub fn open_at(at: &StoreAt) -> Result<SqlStore> {
         match at {

@@ -576,8 +576,17 @@ fn run(cli: Cli) -> Result<()> {
             // its writer: the server only reads, so `opis ingest` can run beside it. A node that
             // reads a replica catches up from the replica, as its follower will: its index must
             // never be ahead of the log it follows.
-            let source = SqlStore::open_at(replica.as_ref().unwrap_or(&store))
-                .with_context(|| format!("opening the store {}", replica.as_ref().unwrap_or(&store).describe()))?;
+            // The primary first (it migrates), then the replica once it has replayed that.
+            let primary =
+                SqlStore::open_at(&store).with_context(|| format!("opening the store {}", store.describe()))?;
+            let source = match &replica {
+                Some(at @ opis_store::StoreAt::Postgres(url)) => {
+                    drop(primary);
+                    SqlStore::connect_replica(url, std::time::Duration::from_secs(60))
+                        .with_context(|| format!("opening the replica {}", at.describe()))?
+                }
+                _ => primary,
+            };
             let mut index = open_index(&data)?;
             if index.applied_seq() < source.last_change()? {
                 index.sync(&source).context("updating the search index")?;

@@ -70,6 +70,7 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     }
     let summarized = stale.len();
     drop(stale);
+    store.settle_people_uses().context("filing the documents' names under their nodes")?;
 
     let nodes = store.people_nodes()?;
     let ties = store.people_ties()?;
