@@ -249,6 +249,15 @@ const MIGRATIONS: &[&str] = &[
     // (`SqlStore::settle_people_uses`): inserted with the document, they landed in random
     // places of `people_uses`, half of an ingest's time.
     PEOPLE_PENDING,
+    // 10: each name carries its document's scope, year and reader, which a rebuild read
+    // through a join with `people_docs`, a lookup per name.
+    r#"
+    ALTER TABLE people_uses ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+    ALTER TABLE people_uses ADD COLUMN year INTEGER;
+    ALTER TABLE people_uses ADD COLUMN reader TEXT NOT NULL DEFAULT '';
+    UPDATE people_uses AS u SET scope = d.scope, year = d.year, reader = d.reader
+        FROM people_docs d WHERE d.doc_id = u.doc_id;
+    "#,
 ];
 
 /// Migration 9 on both engines (PostgreSQL files a document's names at once, as arrays, and
@@ -480,6 +489,14 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     PEOPLE_LISTING_INDEXES,
     // 9
     PEOPLE_PENDING,
+    // 10
+    r#"
+    ALTER TABLE people_uses ADD COLUMN scope TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE people_uses ADD COLUMN year BIGINT;
+    ALTER TABLE people_uses ADD COLUMN reader TEXT COLLATE "C" NOT NULL DEFAULT '';
+    UPDATE people_uses AS u SET scope = d.scope, year = d.year, reader = d.reader
+        FROM people_docs d WHERE d.doc_id = u.doc_id;
+    "#,
 ];
 
 const _: () = assert!(POSTGRES_BASE + POSTGRES_MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -559,7 +576,8 @@ mod tests {
     }
 
     /// Version 7 lists each document's nodes in its people row (from the names stored under
-    /// them) and drops the `persons` facts and the index of names by document.
+    /// them) and drops the `persons` facts and the index of names by document; version 10 copies
+    /// each document's scope, year and reader to its names.
     #[test]
     fn version_7_lists_each_documents_nodes() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
@@ -568,7 +586,7 @@ mod tests {
         }
         conn.pragma_update(None, "user_version", 6).unwrap();
         conn.execute_batch(
-            "INSERT INTO people_docs VALUES ('d1', 'h', 1, 's', NULL, 'r'), ('d2', 'h', 1, 's', NULL, 'r');
+            "INSERT INTO people_docs VALUES ('d1', 'h', 1, 's', 1956, 'r'), ('d2', 'h', 1, 's', NULL, 'r');
              INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 0, '', 1, 0, '[]'),
                                             ('molotov', 'd1', 'Molotov', NULL, 0, '', 1, 0, '[]'),
                                             ('molotov', 'd1', 'V. Molotov', NULL, 0, '', 1, 0, '[]');",
@@ -585,5 +603,12 @@ mod tests {
         let index: i64 =
             db.value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_uses_doc'", args![]).unwrap().unwrap();
         assert_eq!(index, 0);
+        // Version 10: each name carries its document's scope, year and reader.
+        let rows = db.query("SELECT scope, year, reader FROM people_uses", args![]).unwrap();
+        assert_eq!(rows.len(), 3);
+        for r in rows {
+            let row: (String, i64, String) = (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+            assert_eq!(row, ("s".to_owned(), 1956, "r".to_owned()));
+        }
     }
 }

@@ -116,16 +116,18 @@ impl SqlStore {
         }
         self.db().write(|db| {
             let filed = db.execute(
-                "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
+                "INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs, \
+                                          scope, year, reader) \
                  SELECT u.value ->> 0, p.doc_id, u.value ->> 1, u.value ->> 2, u.value ->> 3, u.value ->> 4, \
-                        u.value ->> 5, u.value ->> 6, u.value ->> 7 \
+                        u.value ->> 5, u.value ->> 6, u.value ->> 7, d.scope, d.year, d.reader \
                  FROM people_pending p \
                  JOIN people_docs d ON d.doc_id = p.doc_id AND d.content_hash = p.content_hash, \
                       json_each(p.uses) u \
                  WHERE true ORDER BY 1, 2, 3 \
                  ON CONFLICT (node, doc_id, form) DO UPDATE SET source = excluded.source, \
                     forename = excluded.forename, roles = excluded.roles, turns = excluded.turns, \
-                    mentions = excluded.mentions, refs = excluded.refs",
+                    mentions = excluded.mentions, refs = excluded.refs, scope = excluded.scope, \
+                    year = excluded.year, reader = excluded.reader",
                 args![],
             )?;
             db.execute("DELETE FROM people_pending", args![])?;
@@ -167,16 +169,15 @@ impl SqlStore {
             ($where_order:literal) => {
                 concat!(
                     "SELECT u.doc_id, u.form, u.roles, u.turns, u.mentions, u.refs, u.forename, \
-                     d.scope, d.year, d.reader \
-                     FROM people_uses u JOIN people_docs d ON d.doc_id = u.doc_id ",
+                     u.scope, u.year, u.reader FROM people_uses u ",
                     $where_order
                 )
             };
         }
         let mut docs: BTreeMap<String, DocPeople> = BTreeMap::new();
         // SQLite: a query per node, each a range of the primary key. PostgreSQL: one query for
-        // the whole part (a query per node made it join all of people_docs once per node), its
-        // rows in the same order (by document, then the part's order of nodes, then form).
+        // the whole part (fewer round trips), its rows in the same order (by document, then the
+        // part's order of nodes, then form).
         if self.db().engine() == Engine::Postgres {
             let part: Vec<Option<&str>> = nodes.iter().map(|n| Some(n.as_str())).collect();
             let rows = self.db().query(
@@ -634,8 +635,9 @@ fn write_summary_unnested(db: &Db, doc_id: &str, hash: &str, s: &PeopleSummary, 
     db.execute(
         "WITH d AS (INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader, nodes) \
                     VALUES (?1, ?10, ?11, ?12, ?13, ?14, ?15)) \
-         INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs) \
-         SELECT u.node, ?1, u.form, u.source, u.forename, u.roles, u.turns, u.mentions, u.refs \
+         INSERT INTO people_uses (node, doc_id, form, source, forename, roles, turns, mentions, refs, \
+                                  scope, year, reader) \
+         SELECT u.node, ?1, u.form, u.source, u.forename, u.roles, u.turns, u.mentions, u.refs, ?12, ?13, ?14 \
          FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::bigint[], ?6::text[], ?7::bigint[], ?8::bigint[], ?9::text[]) \
               AS u (node, form, source, forename, roles, turns, mentions, refs)",
         args![
