@@ -70,7 +70,9 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     }
     let summarized = stale.len();
     drop(stale);
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), summarized, "people rebuild: summaries made");
     store.settle_people_uses().context("filing the documents' names under their nodes")?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: names filed under their nodes");
 
     let nodes = store.people_nodes()?;
     let ties = store.people_ties()?;
@@ -89,7 +91,9 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             writer.write(a).context("storing the people authority")
         },
     )?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: authority built");
     writer.finish(Some(&inputs)).context("storing the people authority")?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: committed");
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(Some(summary))
 }

@@ -506,6 +506,14 @@ pub fn build(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides
 /// parts the editor's merges touch are to be built together.
 pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Overrides) -> (Authority, bool) {
     let not_person = |form: &str| overrides.not_persons.iter().any(|n| n.eq_ignore_ascii_case(form));
+    // Each distinct form read into its keys once: a part's forms repeat across its documents
+    // (a million documents name Zhukov in a few dozen spellings), and the steps below ask for
+    // a use's parts several times.
+    let mut parsed: HashMap<&str, Option<NameParts>> = HashMap::new();
+    for nu in docs.iter().flat_map(|d| &d.names) {
+        parsed.entry(nu.form.as_str()).or_insert_with(|| NameParts::parse(&nu.form));
+    }
+    let parts_of = |form: &str| parsed.get(form).and_then(Option::as_ref);
     let mut ids: Vec<Identity> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut identity = |ids: &mut Vec<Identity>, rank: u8, key: String| -> usize {
@@ -548,13 +556,13 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
         }
     }
     // 2. Full names, most specific first, grouped by surname key.
-    let mut full: Vec<(NameParts, usize, usize)> = Vec::new();
+    let mut full: Vec<(&NameParts, usize, usize)> = Vec::new();
     for (d, doc) in docs.iter().enumerate() {
         for (u, nu) in doc.names.iter().enumerate() {
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
             }
-            if let Some(p) = NameParts::parse(&nu.form).filter(|p| !p.given.is_empty()) {
+            if let Some(p) = parts_of(&nu.form).filter(|p| !p.given.is_empty()) {
                 full.push((p, d, u));
             }
         }
@@ -567,10 +575,10 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     });
     // Clusters: (the distinct parts of the members, identity). A name fits a cluster when it
     // agrees with every member; members spelled alike are kept once.
-    let mut clusters: HashMap<String, Vec<(Vec<NameParts>, usize)>> = HashMap::new();
+    let mut clusters: HashMap<&str, Vec<(Vec<&NameParts>, usize)>> = HashMap::new();
     for (parts, d, u) in full {
-        let list = clusters.entry(parts.surname.clone()).or_default();
-        let fits: Vec<usize> = (0..list.len()).filter(|&c| list[c].0.iter().all(|m| m.agrees(&parts))).collect();
+        let list = clusters.entry(parts.surname.as_str()).or_default();
+        let fits: Vec<usize> = (0..list.len()).filter(|&c| list[c].0.iter().all(|m| m.agrees(parts))).collect();
         match fits.as_slice() {
             [] => {
                 let key = format!(
@@ -609,9 +617,9 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     let mut in_doc: HashMap<(usize, String), BTreeSet<usize>> = HashMap::new();
     let mut in_scope: HashMap<(String, String), BTreeSet<usize>> = HashMap::new();
     for (&(d, u), &i) in &placed {
-        if let Some(p) = NameParts::parse(&docs[d].names[u].form) {
+        if let Some(p) = parts_of(&docs[d].names[u].form) {
             in_doc.entry((d, p.surname.clone())).or_default().insert(i);
-            in_scope.entry((docs[d].scope.clone(), p.surname)).or_default().insert(i);
+            in_scope.entry((docs[d].scope.clone(), p.surname.clone())).or_default().insert(i);
         }
     }
     // Plain spellings: in one script, a surname alone meets only the same spelling (Graff is
@@ -624,7 +632,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
             if placed.contains_key(&(d, u)) || not_person(&nu.form) {
                 continue;
             }
-            let Some(p) = NameParts::parse(&nu.form).filter(|p| p.given.is_empty()) else { continue };
+            let Some(p) = parts_of(&nu.form).filter(|p| p.given.is_empty()) else { continue };
             let Some(spelling) = spelled(&nu.form) else { continue };
             let here = in_doc.get(&(d, p.surname.clone())).map(|c| known.same_spelling(c, &ids, docs, &spelling));
             // In the collection, only persons named within a few years of this document.
@@ -682,7 +690,7 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
         let forms: Vec<&NameUse> = ids[i].uses.iter().map(|&(d, u, _)| &docs[d].names[u]).collect();
         let years: Vec<i32> = ids[i].uses.iter().filter_map(|&(d, _, _)| docs[d].year).collect();
         let initials = forms.iter().flat_map(|f| f.refs.iter()).find_map(|r| frus_initials(r));
-        let parts: Vec<NameParts> = forms.iter().filter_map(|f| NameParts::parse(&f.form)).collect();
+        let parts: Vec<&NameParts> = forms.iter().filter_map(|f| parts_of(&f.form)).collect();
         let Some(surname) = parts.first().map(|p| p.surname.clone()) else { continue };
         let Some(cands) = records_by_surname.get(&surname) else { continue };
         let fitting: Vec<usize> = cands
