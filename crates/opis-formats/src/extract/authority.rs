@@ -938,26 +938,60 @@ pub fn build_by_parts<E>(
         parts.tie(a, b);
     }
     let mut merged_docs: BTreeMap<String, DocPeople> = BTreeMap::new();
-    for part in parts.groups() {
-        let docs = names_of(&part)?;
-        let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
-        at.sort_unstable();
-        let part_records: Vec<PersonRecord> = at.iter().map(|&i| records[i].clone()).collect();
-        let (authority, merged) = build_part(&docs, &part_records, overrides);
-        if !merged {
-            write(&authority)?;
-            continue;
-        }
-        for d in docs {
-            match merged_docs.get_mut(&d.doc_id) {
-                Some(m) => m.names.extend(d.names),
-                None => {
-                    merged_docs.insert(d.doc_id.clone(), d);
+    // A part is read (`names_of`) and written (`write`) on this thread, the store's, and built on
+    // another: while one part is built the next is read and the one before written.
+    std::thread::scope(|scope| -> Result<(), E> {
+        let (to_build, parts_read) = std::sync::mpsc::sync_channel::<(Vec<DocPeople>, Vec<usize>)>(1);
+        let (built, parts_built) = std::sync::mpsc::sync_channel::<BuiltPart>(1);
+        scope.spawn(move || {
+            for (docs, at) in parts_read {
+                let part_records: Vec<PersonRecord> = at.iter().map(|&i| records[i].clone()).collect();
+                let (authority, merged) = build_part(&docs, &part_records, overrides);
+                // The store's thread has stopped (an error): nothing more to build.
+                if built.send(BuiltPart { docs, at, authority, merged }).is_err() {
+                    return;
                 }
             }
+        });
+        let mut take = |part: BuiltPart| -> Result<(), E> {
+            if !part.merged {
+                return write(&part.authority);
+            }
+            for d in part.docs {
+                match merged_docs.get_mut(&d.doc_id) {
+                    Some(m) => m.names.extend(d.names),
+                    None => {
+                        merged_docs.insert(d.doc_id.clone(), d);
+                    }
+                }
+            }
+            merged_records.extend(part.at);
+            Ok(())
+        };
+        let mut in_flight = 0usize;
+        for part in parts.groups() {
+            let docs = names_of(&part)?;
+            let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
+            at.sort_unstable();
+            if to_build.send((docs, at)).is_err() {
+                break;
+            }
+            in_flight += 1;
+            // Keep one part building while the next is read.
+            if in_flight > 1 {
+                match parts_built.recv() {
+                    Ok(part) => take(part)?,
+                    Err(_) => break,
+                }
+                in_flight -= 1;
+            }
         }
-        merged_records.extend(at);
-    }
+        drop(to_build);
+        for part in parts_built {
+            take(part)?;
+        }
+        Ok(())
+    })?;
     if merged_docs.is_empty() && merged_records.is_empty() {
         return Ok(());
     }
@@ -971,6 +1005,15 @@ pub fn build_by_parts<E>(
     merged_records.sort_unstable();
     let part_records: Vec<PersonRecord> = merged_records.iter().map(|&i| records[i].clone()).collect();
     write(&build(&docs, &part_records, overrides))
+}
+
+/// A part [`build_by_parts`] has built: its names, its records (indexes), and what
+/// [`build_part`] made of them.
+struct BuiltPart {
+    docs: Vec<DocPeople>,
+    at: Vec<usize>,
+    authority: Authority,
+    merged: bool,
 }
 
 /// Nodes grouped by the source ids that tie them (union–find).

@@ -300,3 +300,38 @@ fn built_part_by_part_the_authority_is_the_whole_build() {
     assert_ne!(edited, a);
     assert_eq!(by_parts(&summaries, &records, &overrides), edited);
 }
+
+/// Parts are built on a second thread while the store's thread reads the next: a store error
+/// halfway stops the rebuild with that error (no hang, no part written after it).
+#[test]
+fn a_store_error_halfway_through_the_parts_ends_the_build_with_it() {
+    let summaries: Vec<PeopleSummary> = shared_documents().iter().map(summary_of).collect();
+    let nodes: Vec<String> = summaries
+        .iter()
+        .flat_map(|s| s.uses.iter().map(|u| u.node.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(nodes.len() > 100, "{} nodes", nodes.len());
+    let (mut read, mut written) = (0, 0);
+    let result = build_by_parts::<String>(
+        &nodes,
+        &[],
+        &[],
+        &Overrides::default(),
+        |part| {
+            read += 1;
+            if read == 50 {
+                return Err(format!("the store failed reading {}", part[0]));
+            }
+            Ok(Vec::new())
+        },
+        |_| {
+            written += 1;
+            Ok(())
+        },
+    );
+    assert!(result.unwrap_err().starts_with("the store failed reading"));
+    assert_eq!(read, 50);
+    assert!(written < 50, "{written} parts written");
+}
