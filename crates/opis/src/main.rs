@@ -46,7 +46,8 @@ use opis_store::{SqlStore, Store};
 /// keys): glibc spent ~12 % of a 30k ingest's CPU in malloc and free, and kept the holes
 /// that ended threads' batches left (it needed `mallopt` and a `malloc_trim` before the people
 /// rebuild to stay under 1 GiB). mimalloc returns freed pages by itself; a 30k ingest 22.4-23.4
-/// -> 18.8-19.9 s, 100k 90 -> 71-80 s, peak RSS unchanged (the note of issue 4).
+/// -> 18.8-19.9 s, 100k 90 -> 71-80 s with peak RSS about the same (843 vs 860 MiB); at 1M the
+/// peak is 934-962 MiB, against 903 before (the note of issue 4).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

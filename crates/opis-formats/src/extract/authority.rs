@@ -968,22 +968,19 @@ pub fn build_by_parts<E>(
             merged_records.extend(part.at);
             Ok(())
         };
-        let mut in_flight = 0usize;
-        for part in parts.groups() {
+        for (i, part) in parts.groups().into_iter().enumerate() {
             let docs = names_of(&part)?;
             let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
             at.sort_unstable();
             if to_build.send((docs, at)).is_err() {
                 break;
             }
-            in_flight += 1;
-            // Keep one part building while the next is read.
-            if in_flight > 1 {
+            // One part behind: the one before is taken while this one is built.
+            if i > 0 {
                 match parts_built.recv() {
                     Ok(part) => take(part)?,
                     Err(_) => break,
                 }
-                in_flight -= 1;
             }
         }
         drop(to_build);
