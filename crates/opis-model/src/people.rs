@@ -154,7 +154,7 @@ pub struct NameUse {
 /// documents: its [`DocPeople`] with each name under its *node* (the surname key, else the
 /// source id), and the source id that ties a node to others. Names of nodes that no source id
 /// ties together never affect each other, so the authority is built one group of tied nodes
-/// at a time, each group's names read from the store by node.
+/// at a time, each group's names taken from the summaries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeopleSummary {
     /// The version of the rules that made it: a summary made by other rules is made again.

@@ -35,7 +35,7 @@ use opis_model::Document;
 
 pub use catalog::{CollectionSummary, DocumentFilter, DocumentSummary};
 pub use db::Engine;
-pub use people::{PEOPLE_BATCH, PeopleWriter};
+pub use people::{PEOPLE_BATCH, PEOPLE_SUMMARY_BATCH, PeopleWriter};
 pub use sql::{STORE_FILE, SqlStore, StoreAt, create_postgres_database};
 
 /// What can go wrong in the store.

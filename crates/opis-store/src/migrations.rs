@@ -258,6 +258,28 @@ const MIGRATIONS: &[&str] = &[
     UPDATE people_uses AS u SET scope = d.scope, year = d.year, reader = d.reader
         FROM people_docs d WHERE d.doc_id = u.doc_id;
     "#,
+    // 11: a document's names are kept in one row (`people_names`: a JSON array), and a rebuild
+    // reads them all in one pass by document: filed a row per name under their nodes
+    // (`people_uses`, and `people_pending` before that), they cost a sort and an insert per name
+    // on every rebuild and a quarter of the store. Names still waiting are taken from
+    // `people_pending` (those of the current version), the others from `people_uses`.
+    r#"
+    CREATE TABLE people_names (
+        doc_id TEXT PRIMARY KEY,
+        uses   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO people_names (doc_id, uses)
+        SELECT doc_id, json_group_array(json_array(node, form, source, forename, roles, turns, mentions, refs))
+        FROM people_uses WHERE doc_id IN (SELECT doc_id FROM people_docs) GROUP BY doc_id;
+    INSERT INTO people_names (doc_id, uses)
+        SELECT p.doc_id, p.uses FROM people_pending p
+        JOIN people_docs d ON d.doc_id = p.doc_id AND d.content_hash = p.content_hash
+        WHERE true ORDER BY p.rowid
+        ON CONFLICT (doc_id) DO UPDATE SET uses = excluded.uses;
+    DROP TABLE people_uses;
+    DROP TABLE people_pending;
+    ALTER TABLE people_docs DROP COLUMN nodes;
+    "#,
 ];
 
 /// Migration 9 on both engines (PostgreSQL files a document's names at once, as arrays, and
@@ -497,6 +519,19 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     UPDATE people_uses AS u SET scope = d.scope, year = d.year, reader = d.reader
         FROM people_docs d WHERE d.doc_id = u.doc_id;
     "#,
+    // 11 (names are filed as they are written here: `people_pending` is empty).
+    r#"
+    CREATE TABLE people_names (
+        doc_id TEXT COLLATE "C" PRIMARY KEY,
+        uses   TEXT NOT NULL
+    );
+    INSERT INTO people_names (doc_id, uses)
+        SELECT doc_id, json_agg(json_build_array(node, form, source, forename, roles, turns, mentions, refs))::text
+        FROM people_uses WHERE doc_id IN (SELECT doc_id FROM people_docs) GROUP BY doc_id;
+    DROP TABLE people_uses;
+    DROP TABLE people_pending;
+    ALTER TABLE people_docs DROP COLUMN nodes;
+    "#,
 ];
 
 const _: () = assert!(POSTGRES_BASE + POSTGRES_MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -575,11 +610,10 @@ mod tests {
         assert!(db.query("SELECT text FROM turns", args![]).is_err(), "the text column is gone");
     }
 
-    /// Version 7 lists each document's nodes in its people row (from the names stored under
-    /// them) and drops the `persons` facts and the index of names by document; version 10 copies
-    /// each document's scope, year and reader to its names.
+    /// A version 6 store comes up with each document's names in its people row (versions 7 to
+    /// 10 moved them between tables; 11 keeps them in the row), `persons` gone.
     #[test]
-    fn version_7_lists_each_documents_nodes() {
+    fn a_version_6_store_keeps_each_documents_names_in_its_row() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         for sql in &MIGRATIONS[..6] {
             conn.execute_batch(sql).unwrap();
@@ -587,28 +621,55 @@ mod tests {
         conn.pragma_update(None, "user_version", 6).unwrap();
         conn.execute_batch(
             "INSERT INTO people_docs VALUES ('d1', 'h', 1, 's', 1956, 'r'), ('d2', 'h', 1, 's', NULL, 'r');
-             INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 0, '', 1, 0, '[]'),
-                                            ('molotov', 'd1', 'Molotov', NULL, 0, '', 1, 0, '[]'),
+             INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 1, 'chair', 2, 3, '[\"n1\"]'),
+                                            ('molotov', 'd1', 'Molotov', 'x#m', 0, '', 1, 0, '[]'),
                                             ('molotov', 'd1', 'V. Molotov', NULL, 0, '', 1, 0, '[]');",
         )
         .unwrap();
         let db = Db::sqlite(conn);
         migrate(&db).unwrap();
-        let nodes = |doc: &str| -> String {
-            db.value("SELECT nodes FROM people_docs WHERE doc_id = ?1", args![doc]).unwrap().unwrap()
-        };
-        assert_eq!(nodes("d1"), r#"["molotov","zhukov"]"#);
-        assert_eq!(nodes("d2"), "[]", "a document without names lists none");
-        assert!(db.query("SELECT 1 FROM persons", args![]).is_err(), "persons is gone");
-        let index: i64 =
-            db.value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_uses_doc'", args![]).unwrap().unwrap();
-        assert_eq!(index, 0);
-        // Version 10: each name carries its document's scope, year and reader.
-        let rows = db.query("SELECT scope, year, reader FROM people_uses", args![]).unwrap();
-        assert_eq!(rows.len(), 3);
-        for r in rows {
-            let row: (String, i64, String) = (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
-            assert_eq!(row, ("s".to_owned(), 1956, "r".to_owned()));
+        assert_eq!(
+            uses(&db, "d1"),
+            [
+                serde_json::json!(["molotov", "Molotov", "x#m", 0, "", 1, 0, "[]"]),
+                serde_json::json!(["molotov", "V. Molotov", null, 0, "", 1, 0, "[]"]),
+                serde_json::json!(["zhukov", "Zhukov", null, 1, "chair", 2, 3, "[\"n1\"]"]),
+            ]
+        );
+        assert!(uses(&db, "d2").is_empty(), "a document without names has none");
+        for table in ["persons", "people_uses", "people_pending"] {
+            assert!(db.query(&format!("SELECT 1 FROM {table}"), args![]).is_err(), "{table} is gone");
         }
+    }
+
+    /// A version 10 store's names still waiting to be filed are taken from `people_pending`
+    /// when they are the current version's, the filed ones from `people_uses`.
+    #[test]
+    fn a_version_10_store_keeps_waiting_and_filed_names() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..10] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 10).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader)
+                   VALUES ('d1', 'h1', 1, 's', 1956, 'r'), ('d2', 'h2', 1, 's', NULL, 'r');
+               INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 0, '', 1, 0, '[]', 's', 1956, 'r');
+               INSERT INTO people_pending VALUES ('d2', 'old', '[["bulganin","Bulganin",null,0,"",1,0,"[]"]]'),
+                                                 ('d2', 'h2', '[["suslov","Suslov",null,0,"",0,1,"[]"]]');"#,
+        )
+        .unwrap();
+        let db = Db::sqlite(conn);
+        migrate(&db).unwrap();
+        assert_eq!(uses(&db, "d1"), [serde_json::json!(["zhukov", "Zhukov", null, 0, "", 1, 0, "[]"])]);
+        assert_eq!(uses(&db, "d2"), [serde_json::json!(["suslov", "Suslov", null, 0, "", 0, 1, "[]"])]);
+    }
+
+    fn uses(db: &Db, doc: &str) -> Vec<serde_json::Value> {
+        let json: Option<String> = db.value("SELECT uses FROM people_names WHERE doc_id = ?1", args![doc]).unwrap();
+        let json = json.unwrap_or_else(|| "[]".to_owned());
+        let mut uses: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        uses.sort_by_key(|u| u.to_string());
+        uses
     }
 }

@@ -471,7 +471,7 @@ impl Known {
 }
 
 /// A document's queried facts as rows: turns (index, section, speakers) and archival
-/// references (their note). Who is named is the people authority's (`people_uses`,
+/// references (their note). Who is named is the people authority's (`people_docs`,
 /// `person_links`).
 struct Facts<'a> {
     turns: Vec<(u32, u32, String)>,

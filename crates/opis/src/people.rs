@@ -2,10 +2,13 @@
 //! summaries and authority records) and the editor's overrides file `DATA/people.csv` after every ingest
 //! and reindex; `opis people [--ambiguous] [--show ID] [--json]` prints it.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use opis_formats::extract::authority::{Overrides, SUMMARY_RULES, build_by_parts, summary_of};
+use opis_formats::extract::authority::{Overrides, PartPlan, SUMMARY_RULES, build_by_parts, summary_of};
+use opis_formats::extract::name_table::NameTable;
 use opis_formats::pocom::{PocomRecord, join};
 use opis_store::{SqlStore, Store};
 
@@ -27,9 +30,10 @@ pub struct RebuildSummary {
 /// rules) are those of the authority stored, unless `force`.
 ///
 /// Whole documents are read only for those stored without a summary (a correction applied at
-/// write time, a store older than the summaries); the authority is then built part by part
-/// (`build_by_parts`: the names of a group of tied nodes at a time, read from the store) and
-/// written part by part in one transaction, so memory stays with the largest part.
+/// write time, a store older than the summaries). Every summary's names are then read in one
+/// pass into a [`NameTable`] (more than [`NAMES_IN_MEMORY`]: in windows of parts, a pass each),
+/// and the authority is built part by part (`build_by_parts`: the names of a group of tied
+/// nodes at a time) and written part by part in one transaction.
 pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<RebuildSummary>> {
     let started = std::time::Instant::now();
     // The writer's page cache: a rebuild reads every name and writes every link.
@@ -71,19 +75,77 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     let summarized = stale.len();
     drop(stale);
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), summarized, "people rebuild: summaries made");
-    store.settle_people_uses().context("filing the documents' names under their nodes")?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: names filed under their nodes");
 
-    let nodes = store.people_nodes()?;
-    let ties = store.people_ties()?;
+    // One pass over the summaries: every node with its count of names, the ties between nodes,
+    // and (while they fit in memory) the names themselves.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut sources: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let budget = names_in_memory();
+    let mut table = Some(NameTable::default());
+    store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, |s| {
+        for u in &s.uses {
+            match counts.get_mut(u.node.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(u.node.clone(), 1);
+                }
+            }
+            if let Some(source) = &u.source {
+                match sources.get_mut(u.node.as_str()) {
+                    Some(s) if s.contains(source) => {}
+                    Some(s) => {
+                        s.insert(source.clone());
+                    }
+                    None => {
+                        sources.insert(u.node.clone(), BTreeSet::from([source.clone()]));
+                    }
+                }
+            }
+        }
+        if let Some(t) = &mut table {
+            t.add(&s, |_| true);
+            if t.len() > budget {
+                table = None;
+            }
+        }
+        Ok(())
+    })?;
+    let mut nodes: Vec<String> = counts.keys().cloned().collect();
+    nodes.sort_unstable();
+    let mut ties: Vec<(String, String)> =
+        sources.into_iter().flat_map(|(node, s)| s.into_iter().map(move |source| (node.clone(), source))).collect();
+    ties.sort_unstable();
+    let plan = PartPlan::new(&nodes, &ties, &records);
+    drop((nodes, ties));
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), whole = table.is_some(), "people rebuild: names read");
+    // Too many names for memory: the parts are taken in windows of consecutive groups, each
+    // window's names read in a pass of its own.
+    let windows = windows(&plan.groups, &counts, budget);
+    let mut loaded = match table {
+        Some(_) => 0..plan.groups.len(),
+        None => 0..0,
+    };
+    let mut table = table.unwrap_or_default();
+
     let mut summary = RebuildSummary { persons: 0, links: 0, ambiguities: 0, summarized, seconds: 0.0 };
     let mut writer = store.begin_people()?;
     build_by_parts::<anyhow::Error>(
-        &nodes,
-        &ties,
+        &plan,
         &records,
         &overrides,
-        |part| Ok(store.people_of_nodes(part)?),
+        |i, part| {
+            if !loaded.contains(&i) {
+                loaded = windows.iter().find(|w| w.contains(&i)).cloned().unwrap_or(i..i + 1);
+                let keep: HashSet<&str> = plan.groups[loaded.clone()].iter().flatten().map(String::as_str).collect();
+                table = NameTable::default();
+                store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, |s| {
+                    table.add(&s, |node| keep.contains(node));
+                    Ok(())
+                })?;
+                tracing::debug!(parts = ?loaded, names = table.len(), "people rebuild: a window of parts read");
+            }
+            Ok(table.part(part))
+        },
         |a| {
             summary.persons += a.persons.len();
             summary.links += a.links.len();
@@ -96,6 +158,37 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: committed");
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(Some(summary))
+}
+
+/// Names a rebuild holds in memory at once (some 30 bytes each, in a [`NameTable`]); a
+/// collection with more has its parts read in windows, a pass over the summaries each.
+/// `OPIS_PEOPLE_NAMES_IN_MEMORY` overrides it (the tests build small collections in windows).
+const NAMES_IN_MEMORY: usize = 6_000_000;
+
+fn names_in_memory() -> usize {
+    std::env::var("OPIS_PEOPLE_NAMES_IN_MEMORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(NAMES_IN_MEMORY)
+}
+
+/// Consecutive groups whose names together stay within `budget` (a group larger than it alone).
+fn windows(groups: &[Vec<String>], counts: &HashMap<String, usize>, budget: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut names) = (0, 0);
+    for (i, g) in groups.iter().enumerate() {
+        let n: usize = g.iter().filter_map(|node| counts.get(node)).sum();
+        if i > start && names + n > budget {
+            out.push(start..i);
+            (start, names) = (i, 0);
+        }
+        names += n;
+    }
+    if start < groups.len() {
+        out.push(start..groups.len());
+    }
+    out
 }
 
 /// What the authority is built from, in a line: the change log's last seq (every document

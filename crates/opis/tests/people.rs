@@ -162,3 +162,28 @@ fn rebuilds_follow_changed_speakers_and_skip_unchanged_input() {
     assert_eq!(turns_of(&data, "Suslov"), before + 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A collection with more names than a rebuild holds in memory is built in windows of parts,
+/// a pass over the stored summaries each: the authority is the one built in a single pass.
+#[test]
+fn built_in_windows_of_parts_the_authority_is_the_one_built_at_once() {
+    let dir = scratch("people-windows");
+    let data = dir.join("data");
+    let corpora = shared().join("corpora");
+    opis(&data, &["ingest", shared().join("seed").to_str().unwrap(), corpora.to_str().unwrap()]);
+    let at_once = authority(&data);
+    assert!(at_once.0.lines().count() > 1000 && at_once.1.len() > 100, "{} persons", at_once.0.lines().count());
+    let out = Command::new(env!("CARGO_BIN_EXE_opis"))
+        .arg("--data")
+        .arg(&data)
+        .args(["people", "--rebuild"])
+        .env("OPIS_PEOPLE_NAMES_IN_MEMORY", "200")
+        .env("RUST_LOG", "opis::people=debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let windows = stderr_of(&out).matches("a window of parts read").count();
+    assert!(windows > 10, "{windows} windows: {}", stderr_of(&out));
+    assert_eq!(authority(&data), at_once);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -907,36 +907,54 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     (Authority { persons, links, ambiguities }, merged_here)
 }
 
+/// How [`build_by_parts`] divides a collection: the groups of nodes (see [`PeopleSummary`])
+/// that source ids tie together (`ties`: node, source node), each its nodes in order, ordered by
+/// their first node, with the authority records of each group's nodes.
+pub struct PartPlan {
+    pub groups: Vec<Vec<String>>,
+    /// The records of each node (indexes into the records given).
+    records_at: HashMap<String, Vec<usize>>,
+    /// Records that belong to no node: built with the parts the editor's merges reach.
+    unplaced: Vec<usize>,
+}
+
+impl PartPlan {
+    pub fn new(nodes: &[String], ties: &[(String, String)], records: &[PersonRecord]) -> Self {
+        let mut records_at: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut unplaced = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            match record_node(r) {
+                Some(node) => records_at.entry(node).or_default().push(i),
+                None => unplaced.push(i),
+            }
+        }
+        let mut parts = Parts::default();
+        for n in nodes.iter().chain(records_at.keys()) {
+            parts.node(n);
+        }
+        for (a, b) in ties {
+            parts.tie(a, b);
+        }
+        PartPlan { groups: parts.groups(), records_at, unplaced }
+    }
+}
+
 /// Builds the authority one part at a time, as [`build`] would build it whole: a part is the
-/// names under a group of nodes (see [`PeopleSummary`]) that source ids tie together
-/// (`ties`: node, source node), with the authority records of those nodes. `names_of` reads a
-/// part's names (documents by id, names by form, each document with its `forename_forms`);
-/// `write` takes each part's persons, links and ambiguities. Parts the editor's merges reach
-/// are built together at the end, with the records that meet no name. Memory stays with the
-/// largest part, not the collection.
+/// names under one group of `plan` (made from the same `records`), with the authority records
+/// of its nodes. `names_of` reads a part's names (given the group's index and nodes; documents
+/// by id, names by form, each document with its `forename_forms`); `write` takes each part's
+/// persons, links and ambiguities. Parts the editor's merges reach are built together at the
+/// end, with the records that meet no name. Memory stays with the largest part, not the
+/// collection.
 pub fn build_by_parts<E>(
-    nodes: &[String],
-    ties: &[(String, String)],
+    plan: &PartPlan,
     records: &[PersonRecord],
     overrides: &Overrides,
-    mut names_of: impl FnMut(&[String]) -> Result<Vec<DocPeople>, E>,
+    mut names_of: impl FnMut(usize, &[String]) -> Result<Vec<DocPeople>, E>,
     mut write: impl FnMut(&Authority) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut records_at: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut merged_records = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        match record_node(r) {
-            Some(node) => records_at.entry(node).or_default().push(i),
-            None => merged_records.push(i),
-        }
-    }
-    let mut parts = Parts::default();
-    for n in nodes.iter().chain(records_at.keys()) {
-        parts.node(n);
-    }
-    for (a, b) in ties {
-        parts.tie(a, b);
-    }
+    let records_at = &plan.records_at;
+    let mut merged_records = plan.unplaced.clone();
     let mut merged_docs: BTreeMap<String, DocPeople> = BTreeMap::new();
     // A part is read (`names_of`) and written (`write`) on this thread, the store's, and built on
     // another: while one part is built the next is read and the one before written.
@@ -968,8 +986,8 @@ pub fn build_by_parts<E>(
             merged_records.extend(part.at);
             Ok(())
         };
-        for (i, part) in parts.groups().into_iter().enumerate() {
-            let docs = names_of(&part)?;
+        for (i, part) in plan.groups.iter().enumerate() {
+            let docs = names_of(i, part)?;
             let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
             at.sort_unstable();
             if to_build.send((docs, at)).is_err() {

@@ -15,6 +15,7 @@ pub mod body;
 pub mod citation;
 pub mod date;
 pub mod language;
+pub mod name_table;
 pub mod notes;
 pub mod persons;
 

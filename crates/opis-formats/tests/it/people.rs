@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use opis_formats::extract::authority::{
-    DocPeople, Overrides, PeopleSummary, build, build_by_parts, people_of, summary_of,
+    DocPeople, Overrides, PartPlan, PeopleSummary, build, build_by_parts, people_of, summary_of,
 };
+use opis_formats::extract::name_table::NameTable;
 use opis_formats::pocom::{join, read_pocom};
 use opis_model::people::{Authority, PersonRecord};
 use regex::Regex;
@@ -219,7 +220,7 @@ fn sorted(mut a: Authority) -> Authority {
     a
 }
 
-/// What the store does for a rebuild, in memory: the names of a part from the summaries.
+/// What a rebuild does: every summary's names in a [`NameTable`], taken a part at a time.
 fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &Overrides) -> Authority {
     let nodes: BTreeSet<String> = summaries.iter().flat_map(|s| s.uses.iter().map(|u| u.node.clone())).collect();
     let ties: BTreeSet<(String, String)> = summaries
@@ -228,37 +229,19 @@ fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &O
         .collect();
     let nodes: Vec<String> = nodes.into_iter().collect();
     let ties: Vec<(String, String)> = ties.into_iter().collect();
+    let mut table = NameTable::default();
+    for s in summaries {
+        table.add(s, |_| true);
+    }
     let mut out = Authority::default();
     let mut parts = 0;
     build_by_parts::<()>(
-        &nodes,
-        &ties,
+        &PartPlan::new(&nodes, &ties, records),
         records,
         overrides,
-        |part| {
+        |_, part| {
             parts += 1;
-            let part: BTreeSet<&String> = part.iter().collect();
-            Ok(summaries
-                .iter()
-                .filter_map(|s| {
-                    let mut names: Vec<_> = s
-                        .uses
-                        .iter()
-                        .filter(|u| part.contains(&u.node))
-                        .map(|u| (u.name.clone(), u.forename))
-                        .collect();
-                    names.sort_by(|a, b| a.0.form.cmp(&b.0.form));
-                    let forename_forms = names.iter().filter(|n| n.1).map(|n| n.0.form.clone()).collect();
-                    (!names.is_empty()).then(|| DocPeople {
-                        doc_id: s.doc_id.clone(),
-                        scope: s.scope.clone(),
-                        year: s.year,
-                        reader: s.reader.clone(),
-                        names: names.into_iter().map(|n| n.0).collect(),
-                        forename_forms: Some(forename_forms),
-                    })
-                })
-                .collect())
+            Ok(table.part(part))
         },
         |a| {
             out.persons.extend(a.persons.iter().cloned());
@@ -315,11 +298,10 @@ fn a_store_error_halfway_through_the_parts_ends_the_build_with_it() {
     assert!(nodes.len() > 100, "{} nodes", nodes.len());
     let (mut read, mut written) = (0, 0);
     let result = build_by_parts::<String>(
-        &nodes,
-        &[],
+        &PartPlan::new(&nodes, &[], &[]),
         &[],
         &Overrides::default(),
-        |part| {
+        |_, part| {
             read += 1;
             if read == 50 {
                 return Err(format!("the store failed reading {}", part[0]));
