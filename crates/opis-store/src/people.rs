@@ -107,10 +107,12 @@ impl SqlStore {
     }
 
     /// Hands every document's people summary to `f`, by document id, reading `batch` documents
-    /// at a time.
+    /// at a time; of its names, those under the nodes `keep` accepts (the others are not even
+    /// copied out of the row).
     pub fn for_each_people_summary<E: From<StoreError>>(
         &self,
         batch: usize,
+        keep: impl Fn(&str) -> bool,
         mut f: impl FnMut(PeopleSummary) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let mut after = String::new();
@@ -124,7 +126,7 @@ impl SqlStore {
             let Some(last) = rows.last() else { return Ok(()) };
             after = last.get(0)?;
             for r in &rows {
-                f(summary_row(r)?)?;
+                f(summary_row(r, &keep)?)?;
             }
         }
     }
@@ -504,11 +506,14 @@ fn encode_uses(s: &PeopleSummary) -> std::result::Result<String, serde_json::Err
 
 /// A row of `people_docs` joined to `people_names` (doc_id, rules, scope, year, reader, uses)
 /// as the summary they hold.
-fn summary_row(r: &Row) -> Result<PeopleSummary> {
+fn summary_row(r: &Row, keep: &impl Fn(&str) -> bool) -> Result<PeopleSummary> {
     let doc_id: String = r.get(0)?;
     let stored: Vec<StoredUse<'_>> = serde_json::from_str(r.text(5)?).map_err(|e| corrupt(&doc_id, e))?;
     let mut uses = Vec::with_capacity(stored.len());
     for (node, form, source, forename, roles, turns, mentions, refs) in stored {
+        if !keep(&node) {
+            continue;
+        }
         let refs = match refs.as_ref() {
             "[]" => Vec::new(),
             json => serde_json::from_str(json).map_err(|e| corrupt(&doc_id, e))?,
@@ -604,10 +609,14 @@ mod tests {
             let read = |store: &SqlStore| {
                 let mut all = Vec::new();
                 store
-                    .for_each_people_summary::<StoreError>(1, |s| {
-                        all.push(s);
-                        Ok(())
-                    })
+                    .for_each_people_summary::<StoreError>(
+                        1,
+                        |_| true,
+                        |s| {
+                            all.push(s);
+                            Ok(())
+                        },
+                    )
                     .unwrap();
                 all
             };
@@ -616,6 +625,23 @@ mod tests {
             // Names come back by node, then form.
             first.uses.sort_by(|a, b| (&a.node, &a.name.form).cmp(&(&b.node, &b.name.form)));
             assert_eq!(read(&store), [first, once.clone()]);
+
+            // Only the names under the nodes asked for are copied out.
+            let mut molotov = Vec::new();
+            store
+                .for_each_people_summary::<StoreError>(
+                    10,
+                    |node| node == "molotov",
+                    |s| {
+                        molotov.extend(s.uses.iter().map(|u| (s.doc_id.clone(), u.name.form.clone())));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            assert_eq!(
+                molotov,
+                [("d1".to_owned(), "Molotov".to_owned()), ("d1".to_owned(), "V. M. Molotov".to_owned())]
+            );
 
             let second = summary("d1", &[("molotov", "Molotov"), ("kaganovich", "Kaganovich")]);
             store.put_people_summaries(&[("h3".into(), second.clone())]).unwrap();

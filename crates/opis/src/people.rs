@@ -82,34 +82,38 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     let mut sources: HashMap<String, BTreeSet<String>> = HashMap::new();
     let budget = names_in_memory();
     let mut table = Some(NameTable::default());
-    store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, |s| {
-        for u in &s.uses {
-            match counts.get_mut(u.node.as_str()) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(u.node.clone(), 1);
-                }
-            }
-            if let Some(source) = &u.source {
-                match sources.get_mut(u.node.as_str()) {
-                    Some(s) if s.contains(source) => {}
-                    Some(s) => {
-                        s.insert(source.clone());
-                    }
+    store.for_each_people_summary::<anyhow::Error>(
+        opis_store::PEOPLE_SUMMARY_BATCH,
+        |_| true,
+        |s| {
+            for u in &s.uses {
+                match counts.get_mut(u.node.as_str()) {
+                    Some(n) => *n += 1,
                     None => {
-                        sources.insert(u.node.clone(), BTreeSet::from([source.clone()]));
+                        counts.insert(u.node.clone(), 1);
+                    }
+                }
+                if let Some(source) = &u.source {
+                    match sources.get_mut(u.node.as_str()) {
+                        Some(s) if s.contains(source) => {}
+                        Some(s) => {
+                            s.insert(source.clone());
+                        }
+                        None => {
+                            sources.insert(u.node.clone(), BTreeSet::from([source.clone()]));
+                        }
                     }
                 }
             }
-        }
-        if let Some(t) = &mut table {
-            t.add(&s, |_| true);
-            if t.len() > budget {
-                table = None;
+            if let Some(t) = &mut table {
+                t.add(&s);
+                if t.len() > budget {
+                    table = None;
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     let mut nodes: Vec<String> = counts.keys().cloned().collect();
     nodes.sort_unstable();
     let mut ties: Vec<(String, String)> =
@@ -138,8 +142,9 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
                 loaded = windows.iter().find(|w| w.contains(&i)).cloned().unwrap_or(i..i + 1);
                 let keep: HashSet<&str> = plan.groups[loaded.clone()].iter().flatten().map(String::as_str).collect();
                 table = NameTable::default();
-                store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, |s| {
-                    table.add(&s, |node| keep.contains(node));
+                let keep = |node: &str| keep.contains(node);
+                store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, keep, |s| {
+                    table.add(&s);
                     Ok(())
                 })?;
                 tracing::debug!(parts = ?loaded, names = table.len(), "people rebuild: a window of parts read");

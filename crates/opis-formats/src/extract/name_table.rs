@@ -66,10 +66,10 @@ struct Use {
 }
 
 impl NameTable {
-    /// Adds the names of a summary whose node `keep` accepts (a summary is added once).
-    pub fn add(&mut self, s: &PeopleSummary, keep: impl Fn(&str) -> bool) {
+    /// Adds the names of a summary (each summary once).
+    pub fn add(&mut self, s: &PeopleSummary) {
         let mut doc = None;
-        for u in s.uses.iter().filter(|u| keep(&u.node)) {
+        for u in &s.uses {
             let doc = *doc.get_or_insert_with(|| {
                 let d = Doc {
                     id: s.doc_id.as_str().into(),

@@ -231,7 +231,7 @@ fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &O
     let ties: Vec<(String, String)> = ties.into_iter().collect();
     let mut table = NameTable::default();
     for s in summaries {
-        table.add(s, |_| true);
+        table.add(s);
     }
     let mut out = Authority::default();
     let mut parts = 0;
