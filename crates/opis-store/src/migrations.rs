@@ -596,9 +596,7 @@ mod tests {
 
     #[test]
     fn a_version_1_store_is_brought_up_keeping_its_rows() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        let conn = at_version(1);
         conn.execute("INSERT INTO turns (doc_id, turn, section, speakers, text) VALUES ('d', 0, 0, 'Zhukov', 'x')", [])
             .unwrap();
         let db = Db::sqlite(conn);
@@ -614,11 +612,7 @@ mod tests {
     /// 10 moved them between tables; 11 keeps them in the row), `persons` gone.
     #[test]
     fn a_version_6_store_keeps_each_documents_names_in_its_row() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..6] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 6).unwrap();
+        let conn = at_version(6);
         conn.execute_batch(
             "INSERT INTO people_docs VALUES ('d1', 'h', 1, 's', 1956, 'r'), ('d2', 'h', 1, 's', NULL, 'r');
              INSERT INTO people_uses VALUES ('zhukov', 'd1', 'Zhukov', NULL, 1, 'chair', 2, 3, '[\"n1\"]'),
@@ -646,11 +640,7 @@ mod tests {
     /// when they are the current version's, the filed ones from `people_uses`.
     #[test]
     fn a_version_10_store_keeps_waiting_and_filed_names() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..10] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 10).unwrap();
+        let conn = at_version(10);
         conn.execute_batch(
             r#"INSERT INTO people_docs (doc_id, content_hash, rules, scope, year, reader)
                    VALUES ('d1', 'h1', 1, 's', 1956, 'r'), ('d2', 'h2', 1, 's', NULL, 'r');
@@ -663,6 +653,16 @@ mod tests {
         migrate(&db).unwrap();
         assert_eq!(uses(&db, "d1"), [serde_json::json!(["zhukov", "Zhukov", null, 0, "", 1, 0, "[]"])]);
         assert_eq!(uses(&db, "d2"), [serde_json::json!(["suslov", "Suslov", null, 0, "", 0, 1, "[]"])]);
+    }
+
+    /// An SQLite database as the first `version` migrations left it.
+    fn at_version(version: usize) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64).unwrap();
+        conn
     }
 
     fn uses(db: &Db, doc: &str) -> Vec<serde_json::Value> {

@@ -35,13 +35,6 @@ use opis_store::{PreparedDocument, Provenance, PutOutcome, SqlStore, Store};
 /// small batches give many kill points on a small corpus).
 const BATCH_DOCUMENTS: usize = 500;
 
-fn batch_documents() -> usize {
-    std::env::var("OPIS_BATCH_DOCUMENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(BATCH_DOCUMENTS)
-}
 /// The writer's SQLite page cache, MiB.
 pub const WRITER_CACHE_MIB: u32 = 64;
 /// Bytes of source per store transaction (large files come in big documents).
@@ -52,10 +45,11 @@ const SPLIT_BYTES: u64 = 32 * 1024 * 1024;
 /// Bytes of a piece of a large JSON Lines file.
 const PIECE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// `OPIS_SPLIT_BYTES` and `OPIS_PIECE_BYTES` override the two above (the tests read small real
-/// files in many pieces).
-fn env_bytes(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
+/// A size the environment variable `name` overrides when it holds a positive number, else
+/// `default` (the tests make small batches, pieces and budgets: `OPIS_BATCH_DOCUMENTS`,
+/// `OPIS_SPLIT_BYTES`, `OPIS_PIECE_BYTES`, `OPIS_PEOPLE_NAMES_IN_MEMORY`).
+pub(crate) fn env_override<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|n| *n > T::default()).unwrap_or(default)
 }
 /// Documents indexed between index commits (a commit flushes segments and starts merges).
 const INDEX_COMMIT_DOCUMENTS: usize = 50_000;
@@ -146,7 +140,7 @@ struct Writer<'a> {
 
 pub fn run(opts: &IngestOptions, store: &mut SqlStore, index: &mut Index) -> Result<IngestSummary> {
     let mut writer = Writer { store, index, uncommitted: 0, index_behind: false };
-    let batch_documents = batch_documents();
+    let batch_documents = env_override("OPIS_BATCH_DOCUMENTS", BATCH_DOCUMENTS);
     let jobs = collect_jobs(&opts.paths)?;
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
     let files = jobs.iter().filter(|j| j.ends_file()).count();
@@ -440,7 +434,7 @@ fn collect_jobs(paths: &[PathBuf]) -> Result<Vec<Job>> {
     for file in files {
         match line_reader(&file) {
             Some(reader) => {
-                let pieces = split_lines(&file.path, env_bytes("OPIS_PIECE_BYTES", PIECE_BYTES))
+                let pieces = split_lines(&file.path, env_override("OPIS_PIECE_BYTES", PIECE_BYTES))
                     .with_context(|| format!("{}: cannot read", file.path.display()))?;
                 let count = pieces.len();
                 for (i, (offset, size, first_line)) in pieces.into_iter().enumerate() {
@@ -458,7 +452,7 @@ fn collect_jobs(paths: &[PathBuf]) -> Result<Vec<Job>> {
 /// a small file or one a line reader does not read (it is read whole).
 fn line_reader(file: &Job) -> Option<Reader> {
     use std::io::Read;
-    if file.size < env_bytes("OPIS_SPLIT_BYTES", SPLIT_BYTES) {
+    if file.size < env_override("OPIS_SPLIT_BYTES", SPLIT_BYTES) {
         return None;
     }
     let mut head = Vec::with_capacity(64 * 1024);

@@ -2,12 +2,11 @@
 //! summaries and authority records) and the editor's overrides file `DATA/people.csv` after every ingest
 //! and reindex; `opis people [--ambiguous] [--show ID] [--json]` prints it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::ops::Range;
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use opis_formats::extract::authority::{Overrides, PartPlan, SUMMARY_RULES, build_by_parts, summary_of};
+use opis_formats::extract::authority::{NodeTally, Overrides, SUMMARY_RULES, build_by_parts, summary_of};
 use opis_formats::extract::name_table::NameTable;
 use opis_formats::pocom::{PocomRecord, join};
 use opis_store::{SqlStore, Store};
@@ -78,33 +77,14 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 
     // One pass over the summaries: every node with its count of names, the ties between nodes,
     // and (while they fit in memory) the names themselves.
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut sources: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let budget = names_in_memory();
+    let budget = crate::ingest::env_override("OPIS_PEOPLE_NAMES_IN_MEMORY", NAMES_IN_MEMORY);
+    let mut tally = NodeTally::default();
     let mut table = Some(NameTable::default());
     store.for_each_people_summary::<anyhow::Error>(
         opis_store::PEOPLE_SUMMARY_BATCH,
         |_| true,
         |s| {
-            for u in &s.uses {
-                match counts.get_mut(u.node.as_str()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        counts.insert(u.node.clone(), 1);
-                    }
-                }
-                if let Some(source) = &u.source {
-                    match sources.get_mut(u.node.as_str()) {
-                        Some(s) if s.contains(source) => {}
-                        Some(s) => {
-                            s.insert(source.clone());
-                        }
-                        None => {
-                            sources.insert(u.node.clone(), BTreeSet::from([source.clone()]));
-                        }
-                    }
-                }
-            }
+            tally.add(&s);
             if let Some(t) = &mut table {
                 t.add(&s);
                 if t.len() > budget {
@@ -114,17 +94,11 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             Ok(())
         },
     )?;
-    let mut nodes: Vec<String> = counts.keys().cloned().collect();
-    nodes.sort_unstable();
-    let mut ties: Vec<(String, String)> =
-        sources.into_iter().flat_map(|(node, s)| s.into_iter().map(move |source| (node.clone(), source))).collect();
-    ties.sort_unstable();
-    let plan = PartPlan::new(&nodes, &ties, &records);
-    drop((nodes, ties));
+    let plan = tally.plan(&records);
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), whole = table.is_some(), "people rebuild: names read");
     // Too many names for memory: the parts are taken in windows of consecutive groups, each
     // window's names read in a pass of its own.
-    let windows = windows(&plan.groups, &counts, budget);
+    let windows = plan.windows(budget);
     let mut loaded = match table {
         Some(_) => 0..plan.groups.len(),
         None => 0..0,
@@ -171,32 +145,6 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 /// million a 1M ingest peaked at 1047 MiB in its rebuild. `OPIS_PEOPLE_NAMES_IN_MEMORY`
 /// overrides it (the tests build small collections in windows).
 const NAMES_IN_MEMORY: usize = 3_000_000;
-
-fn names_in_memory() -> usize {
-    std::env::var("OPIS_PEOPLE_NAMES_IN_MEMORY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(NAMES_IN_MEMORY)
-}
-
-/// Consecutive groups whose names together stay within `budget` (a group larger than it alone).
-fn windows(groups: &[Vec<String>], counts: &HashMap<String, usize>, budget: usize) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let (mut start, mut names) = (0, 0);
-    for (i, g) in groups.iter().enumerate() {
-        let n: usize = g.iter().filter_map(|node| counts.get(node)).sum();
-        if i > start && names + n > budget {
-            out.push(start..i);
-            (start, names) = (i, 0);
-        }
-        names += n;
-    }
-    if start < groups.len() {
-        out.push(start..groups.len());
-    }
-    out
-}
 
 /// What the authority is built from, in a line: the change log's last seq (every document
 /// written moves it), the authority records, the overrides, the summary rules and this build.

@@ -907,11 +907,57 @@ pub fn build_part(docs: &[DocPeople], records: &[PersonRecord], overrides: &Over
     (Authority { persons, links, ambiguities }, merged_here)
 }
 
+/// The nodes of a collection's summaries (see [`PeopleSummary`]), each with how many names it
+/// holds, and the source ids that tie them: gathered a summary at a time (a rebuild's first
+/// pass over the store), then made into a [`PartPlan`].
+#[derive(Default)]
+pub struct NodeTally {
+    names: HashMap<String, usize>,
+    sources: HashMap<String, BTreeSet<String>>,
+}
+
+impl NodeTally {
+    pub fn add(&mut self, s: &PeopleSummary) {
+        for u in &s.uses {
+            match self.names.get_mut(u.node.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.names.insert(u.node.clone(), 1);
+                }
+            }
+            let Some(source) = &u.source else { continue };
+            if !self.sources.contains_key(u.node.as_str()) {
+                self.sources.insert(u.node.clone(), BTreeSet::new());
+            }
+            if let Some(sources) = self.sources.get_mut(u.node.as_str())
+                && !sources.contains(source)
+            {
+                sources.insert(source.clone());
+            }
+        }
+    }
+
+    /// The plan of the nodes and ties gathered, with the authority records.
+    pub fn plan(self, records: &[PersonRecord]) -> PartPlan {
+        let mut nodes: Vec<String> = self.names.keys().cloned().collect();
+        nodes.sort_unstable();
+        let mut ties: Vec<(String, String)> = self
+            .sources
+            .into_iter()
+            .flat_map(|(node, sources)| sources.into_iter().map(move |source| (node.clone(), source)))
+            .collect();
+        ties.sort_unstable();
+        PartPlan::counted(&nodes, &ties, records, &self.names)
+    }
+}
+
 /// How [`build_by_parts`] divides a collection: the groups of nodes (see [`PeopleSummary`])
 /// that source ids tie together (`ties`: node, source node), each its nodes in order, ordered by
 /// their first node, with the authority records of each group's nodes.
 pub struct PartPlan {
     pub groups: Vec<Vec<String>>,
+    /// Names under each group's nodes (known when the plan comes from a [`NodeTally`]).
+    names: Vec<usize>,
     /// The records of each node (indexes into the records given).
     records_at: HashMap<String, Vec<usize>>,
     /// Records that belong to no node: built with the parts the editor's merges reach.
@@ -920,6 +966,15 @@ pub struct PartPlan {
 
 impl PartPlan {
     pub fn new(nodes: &[String], ties: &[(String, String)], records: &[PersonRecord]) -> Self {
+        Self::counted(nodes, ties, records, &HashMap::new())
+    }
+
+    fn counted(
+        nodes: &[String],
+        ties: &[(String, String)],
+        records: &[PersonRecord],
+        names: &HashMap<String, usize>,
+    ) -> Self {
         let mut records_at: HashMap<String, Vec<usize>> = HashMap::new();
         let mut unplaced = Vec::new();
         for (i, r) in records.iter().enumerate() {
@@ -935,7 +990,27 @@ impl PartPlan {
         for (a, b) in ties {
             parts.tie(a, b);
         }
-        PartPlan { groups: parts.groups(), records_at, unplaced }
+        let groups = parts.groups();
+        let names = groups.iter().map(|g| g.iter().filter_map(|n| names.get(n)).sum()).collect();
+        PartPlan { groups, names, records_at, unplaced }
+    }
+
+    /// Runs of consecutive groups whose names together stay within `budget` (a group larger than
+    /// it alone), covering every group.
+    pub fn windows(&self, budget: usize) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let (mut start, mut held) = (0, 0);
+        for (i, &n) in self.names.iter().enumerate() {
+            if i > start && held + n > budget {
+                out.push(start..i);
+                (start, held) = (i, 0);
+            }
+            held += n;
+        }
+        if start < self.groups.len() {
+            out.push(start..self.groups.len());
+        }
+        out
     }
 }
 

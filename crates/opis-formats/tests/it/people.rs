@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use opis_formats::extract::authority::{
-    DocPeople, Overrides, PartPlan, PeopleSummary, build, build_by_parts, people_of, summary_of,
+    DocPeople, KeyedUse, NodeTally, Overrides, PartPlan, PeopleSummary, build, build_by_parts, people_of, summary_of,
 };
 use opis_formats::extract::name_table::NameTable;
 use opis_formats::pocom::{join, read_pocom};
@@ -222,21 +222,16 @@ fn sorted(mut a: Authority) -> Authority {
 
 /// What a rebuild does: every summary's names in a [`NameTable`], taken a part at a time.
 fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &Overrides) -> Authority {
-    let nodes: BTreeSet<String> = summaries.iter().flat_map(|s| s.uses.iter().map(|u| u.node.clone())).collect();
-    let ties: BTreeSet<(String, String)> = summaries
-        .iter()
-        .flat_map(|s| s.uses.iter().filter_map(|u| Some((u.node.clone(), u.source.clone()?))))
-        .collect();
-    let nodes: Vec<String> = nodes.into_iter().collect();
-    let ties: Vec<(String, String)> = ties.into_iter().collect();
+    let mut tally = NodeTally::default();
     let mut table = NameTable::default();
     for s in summaries {
+        tally.add(s);
         table.add(s);
     }
     let mut out = Authority::default();
     let mut parts = 0;
     build_by_parts::<()>(
-        &PartPlan::new(&nodes, &ties, records),
+        &tally.plan(records),
         records,
         overrides,
         |_, part| {
@@ -316,4 +311,25 @@ fn a_store_error_halfway_through_the_parts_ends_the_build_with_it() {
     assert!(result.unwrap_err().starts_with("the store failed reading"));
     assert_eq!(read, 50);
     assert!(written < 50, "{written} parts written");
+}
+
+/// Windows of parts take consecutive groups while their names fit the budget; a group larger
+/// than the budget is a window alone; every group is in one window.
+#[test]
+fn windows_of_parts_hold_consecutive_groups_within_the_budget() {
+    let summary = |doc: &str, nodes: &[&str]| PeopleSummary {
+        doc_id: doc.into(),
+        uses: nodes.iter().map(|n| KeyedUse { node: (*n).into(), ..Default::default() }).collect(),
+        ..Default::default()
+    };
+    let mut tally = NodeTally::default();
+    // a: 3 names, b: 2, c: 4; no source ids, so each node is a group of its own.
+    for s in [summary("d1", &["a", "a", "b"]), summary("d2", &["a", "c", "c"]), summary("d3", &["b", "c", "c"])] {
+        tally.add(&s);
+    }
+    let plan = tally.plan(&[]);
+    assert_eq!(plan.groups, [["a"], ["b"], ["c"]]);
+    assert_eq!(plan.windows(5), [0..2, 2..3]);
+    assert_eq!(plan.windows(1), [0..1, 1..2, 2..3]);
+    assert_eq!(plan.windows(100), vec![(0..3)]);
 }
