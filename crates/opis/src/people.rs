@@ -30,7 +30,8 @@ pub struct RebuildSummary {
 ///
 /// Whole documents are read only for those stored without a summary (a correction applied at
 /// write time, a store older than the summaries). Every summary's names are then read in one
-/// pass into a [`NameTable`] (more than [`NAMES_IN_MEMORY`]: in windows of parts, a pass each),
+/// pass into a [`NameTable`] (more than [`NAMES_IN_MEMORY`]: spilled to a file, and read back
+/// in windows of parts),
 /// and the authority is built part by part (`build_by_parts`: the names of a group of tied
 /// nodes at a time) and written part by part in one transaction.
 pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<RebuildSummary>> {
@@ -76,34 +77,42 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), summarized, "people rebuild: summaries made");
 
     // One pass over the summaries: every node with its count of names, the ties between nodes,
-    // and (while they fit in memory) the names themselves.
+    // and the names themselves (more than fit in memory: spilled to a file in the data folder).
     let budget = crate::ingest::env_override("OPIS_PEOPLE_NAMES_IN_MEMORY", NAMES_IN_MEMORY);
+    let spill_path = data.join(SPILL_FILE);
+    let _spill_removed = RemoveOnDrop(&spill_path);
     let mut tally = NodeTally::default();
-    let mut table = Some(NameTable::default());
+    let mut table = NameTable::default();
     store.for_each_people_summary::<anyhow::Error>(
         opis_store::PEOPLE_SUMMARY_BATCH,
         |_| true,
         |s| {
             tally.add(&s);
-            if let Some(t) = &mut table {
-                t.add(&s);
-                if t.len() > budget {
-                    table = None;
-                }
+            table.add(&s).with_context(|| format!("{}: cannot write", spill_path.display()))?;
+            if table.len() > budget && !table.is_spilled() {
+                let file = std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&spill_path)
+                    .and_then(|file| table.spill_to(file).map(|()| ()))
+                    .with_context(|| format!("{}: cannot write", spill_path.display()));
+                file?;
             }
             Ok(())
         },
     )?;
     let plan = tally.plan(&records);
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), whole = table.is_some(), "people rebuild: names read");
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        spilled = table.is_spilled(),
+        "people rebuild: names read"
+    );
     // Too many names for memory: the parts are taken in windows of consecutive groups, each
-    // window's names read in a pass of its own.
+    // window's names read back from the spill file.
     let windows = plan.windows(budget);
-    let mut loaded = match table {
-        Some(_) => 0..plan.groups.len(),
-        None => 0..0,
-    };
-    let mut table = table.unwrap_or_default();
+    let mut loaded = if table.is_spilled() { 0..0 } else { 0..plan.groups.len() };
 
     let mut summary = RebuildSummary { persons: 0, links: 0, ambiguities: 0, summarized, seconds: 0.0 };
     let mut writer = store.begin_people()?;
@@ -115,12 +124,9 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             if !loaded.contains(&i) {
                 loaded = windows.iter().find(|w| w.contains(&i)).cloned().unwrap_or(i..i + 1);
                 let keep: HashSet<&str> = plan.groups[loaded.clone()].iter().flatten().map(String::as_str).collect();
-                table = NameTable::default();
-                let keep = |node: &str| keep.contains(node);
-                store.for_each_people_summary::<anyhow::Error>(opis_store::PEOPLE_SUMMARY_BATCH, keep, |s| {
-                    table.add(&s);
-                    Ok(())
-                })?;
+                table
+                    .load(|node| keep.contains(node))
+                    .with_context(|| format!("{}: cannot read", spill_path.display()))?;
                 tracing::debug!(parts = ?loaded, names = table.len(), "people rebuild: a window of parts read");
             }
             Ok(table.part(part))
@@ -141,10 +147,23 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 
 /// Names a rebuild holds in memory at once (about 50 bytes each in a [`NameTable`], measured:
 /// a 100k rebuild peaks at 337 MiB with its 2.9 million names held, 250 with a million); a
-/// collection with more has its parts read in windows, a pass over the summaries each. At 6
+/// collection with more has them spilled to a file and its parts read back in windows. At 6
 /// million a 1M ingest peaked at 1047 MiB in its rebuild. `OPIS_PEOPLE_NAMES_IN_MEMORY`
 /// overrides it (the tests build small collections in windows).
 const NAMES_IN_MEMORY: usize = 3_000_000;
+
+/// Where a rebuild with more names than [`NAMES_IN_MEMORY`] keeps them, in the data folder
+/// (removed when the rebuild ends, and by the next one if a kill left it).
+const SPILL_FILE: &str = "people-names.spill";
+
+/// Removes a file when dropped, whatever happened before.
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
 
 /// What the authority is built from, in a line: the change log's last seq (every document
 /// written moves it), the authority records, the overrides, the summary rules and this build.

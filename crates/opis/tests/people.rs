@@ -163,8 +163,8 @@ fn rebuilds_follow_changed_speakers_and_skip_unchanged_input() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A collection with more names than a rebuild holds in memory is built in windows of parts,
-/// a pass over the stored summaries each: the authority is the one built in a single pass.
+/// A collection with more names than a rebuild holds in memory has them spilled to a file and
+/// its parts read back in windows: the authority is the one built in a single pass.
 #[test]
 fn built_in_windows_of_parts_the_authority_is_the_one_built_at_once() {
     let dir = scratch("people-windows");
@@ -184,6 +184,8 @@ fn built_in_windows_of_parts_the_authority_is_the_one_built_at_once() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let windows = stderr_of(&out).matches("a window of parts read").count();
     assert!(windows > 10, "{windows} windows: {}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("spilled=true"), "{}", stderr_of(&out));
+    assert!(!data.join("people-names.spill").exists(), "the spill file is removed");
     assert_eq!(authority(&data), at_once);
     let _ = std::fs::remove_dir_all(&dir);
 }

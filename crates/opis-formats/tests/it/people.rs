@@ -222,11 +222,29 @@ fn sorted(mut a: Authority) -> Authority {
 
 /// What a rebuild does: every summary's names in a [`NameTable`], taken a part at a time.
 fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &Overrides) -> Authority {
+    by_parts_spilled(summaries, records, overrides, None)
+}
+
+/// [`by_parts`] with the names spilled to `spill` after the first summary's and each part's
+/// names read back from it alone (a window of one part).
+fn by_parts_spilled(
+    summaries: &[PeopleSummary],
+    records: &[PersonRecord],
+    overrides: &Overrides,
+    spill: Option<&std::path::Path>,
+) -> Authority {
     let mut tally = NodeTally::default();
     let mut table = NameTable::default();
     for s in summaries {
         tally.add(s);
-        table.add(s);
+        table.add(s).unwrap();
+        if let Some(path) = spill
+            && !table.is_spilled()
+        {
+            let file = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(path);
+            table.spill_to(file.unwrap()).unwrap();
+            assert_eq!(table.len(), 0);
+        }
     }
     let mut out = Authority::default();
     let mut parts = 0;
@@ -236,6 +254,9 @@ fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &O
         overrides,
         |_, part| {
             parts += 1;
+            if spill.is_some() {
+                table.load(|node| part.iter().any(|n| n == node)).unwrap();
+            }
             Ok(table.part(part))
         },
         |a| {
@@ -277,6 +298,14 @@ fn built_part_by_part_the_authority_is_the_whole_build() {
     let edited = sorted(build(&whole, &records, &overrides));
     assert_ne!(edited, a);
     assert_eq!(by_parts(&summaries, &records, &overrides), edited);
+    // Spilled to a file and read back a part at a time: the same authority.
+    let spill = std::env::temp_dir().join(format!("opis-names-{}.spill", std::process::id()));
+    let spilled = by_parts_spilled(&summaries, &records, &overrides, Some(&spill));
+    let spill_bytes = std::fs::metadata(&spill).map(|m| m.len()).unwrap_or(0);
+    std::fs::remove_file(&spill).unwrap();
+    assert_eq!(spilled, edited);
+    let names: usize = summaries.iter().map(|s| s.uses.len()).sum();
+    assert_eq!(spill_bytes, 29 * names as u64, "every name written once");
 }
 
 /// Parts are built on a second thread while the store's thread reads the next: a store error
