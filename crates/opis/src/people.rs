@@ -103,7 +103,8 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             Ok(())
         },
     )?;
-    let plan = tally.plan(&records);
+    let mut plan = tally.plan(&records);
+    plan.build_alone(budget / ALONE_PER_BUDGET);
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         spilled = table.is_spilled(),
@@ -112,6 +113,14 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
     // Too many names for memory: the parts are taken in windows of consecutive groups, each
     // window's names read back from the spill file.
     let windows = plan.windows(budget);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let mut largest: Vec<(usize, usize)> = (0..plan.groups.len()).map(|g| (plan.names_in(g), g)).collect();
+        largest.sort_unstable_by(|a, b| b.cmp(a));
+        largest.truncate(5);
+        let largest: Vec<String> =
+            largest.iter().map(|&(n, g)| format!("{} ({n} names)", plan.groups[g].join("+"))).collect();
+        tracing::debug!(groups = plan.groups.len(), windows = windows.len(), ?largest, "people rebuild: the plan");
+    }
     let mut loaded = if table.is_spilled() { 0..0 } else { 0..plan.groups.len() };
 
     let mut summary = RebuildSummary { persons: 0, links: 0, ambiguities: 0, summarized, seconds: 0.0 };
@@ -147,9 +156,10 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 
 /// Names a rebuild holds in memory at once (about 50 bytes each in a [`NameTable`], measured:
 /// a 100k rebuild peaks at 337 MiB with its 2.9 million names held, 250 with a million); a
-/// collection with more has them spilled to a file and its parts read back in windows. At 6
-/// million a 1M ingest peaked at 1047 MiB in its rebuild. `OPIS_PEOPLE_NAMES_IN_MEMORY`
-/// overrides it (the tests build small collections in windows).
+/// collection with more has them spilled to a file and its parts read back in windows. A 1M
+/// rebuild (28 million names) peaks at 945 MiB with 3 million, 900 with 2 million (its
+/// ingest's streaming phase: 972). `OPIS_PEOPLE_NAMES_IN_MEMORY` overrides it (the tests
+/// build small collections in windows).
 const NAMES_IN_MEMORY: usize = 3_000_000;
 
 /// Where a rebuild with more names than [`NAMES_IN_MEMORY`] keeps them, in the data folder
@@ -164,6 +174,10 @@ impl Drop for RemoveOnDrop<'_> {
         let _ = std::fs::remove_file(self.0);
     }
 }
+
+/// A part of more than a 30th of [`NAMES_IN_MEMORY`] names (100,000) is built alone (see
+/// `PartPlan::build_alone`): at 1M documents, 1009 MiB at the peak without, 945 with.
+const ALONE_PER_BUDGET: usize = 30;
 
 /// What the authority is built from, in a line: the change log's last seq (every document
 /// written moves it), the authority records, the overrides, the summary rules and this build.

@@ -962,6 +962,8 @@ pub struct PartPlan {
     records_at: HashMap<String, Vec<usize>>,
     /// Records that belong to no node: built with the parts the editor's merges reach.
     unplaced: Vec<usize>,
+    /// Names past which [`build_by_parts`] holds a part alone (see [`PartPlan::build_alone`]).
+    alone_past: usize,
 }
 
 impl PartPlan {
@@ -992,7 +994,20 @@ impl PartPlan {
         }
         let groups = parts.groups();
         let names = groups.iter().map(|g| g.iter().filter_map(|n| names.get(n)).sum()).collect();
-        PartPlan { groups, names, records_at, unplaced }
+        PartPlan { groups, names, records_at, unplaced, alone_past: usize::MAX }
+    }
+
+    /// Has [`build_by_parts`] hold a part of more than `names` names alone: read once the part
+    /// before is built and written, with no other part's names or links in memory beside its own
+    /// (a name costs some 500 bytes as a part's names and links; the largest part of a million
+    /// generated documents has 340,000). Other parts are read while the one before is built.
+    pub fn build_alone(&mut self, names: usize) {
+        self.alone_past = names;
+    }
+
+    /// Names under a group's nodes (0 when the plan was not made from a [`NodeTally`]).
+    pub fn names_in(&self, group: usize) -> usize {
+        self.names.get(group).copied().unwrap_or(0)
     }
 
     /// Runs of consecutive groups whose names together stay within `budget` (a group larger than
@@ -1040,6 +1055,8 @@ pub fn build_by_parts<E>(
             for (docs, at) in parts_read {
                 let part_records: Vec<PersonRecord> = at.iter().map(|&i| records[i].clone()).collect();
                 let (authority, merged) = build_part(&docs, &part_records, overrides);
+                // Only a part the editor's merges reach keeps its names (built again at the end).
+                let docs = if merged { docs } else { Vec::new() };
                 // The store's thread has stopped (an error): nothing more to build.
                 if built.send(BuiltPart { docs, at, authority, merged }).is_err() {
                     return;
@@ -1061,7 +1078,18 @@ pub fn build_by_parts<E>(
             merged_records.extend(part.at);
             Ok(())
         };
+        // A part sent to be built and not yet taken back.
+        let mut behind = false;
         for (i, part) in plan.groups.iter().enumerate() {
+            // A large part is read once the one before is built and written, so that no other
+            // part's names and links are held with its own.
+            if behind && plan.names_in(i) > plan.alone_past {
+                match parts_built.recv() {
+                    Ok(part) => take(part)?,
+                    Err(_) => break,
+                }
+                behind = false;
+            }
             let docs = names_of(i, part)?;
             let mut at: Vec<usize> = part.iter().filter_map(|n| records_at.get(n)).flatten().copied().collect();
             at.sort_unstable();
@@ -1069,12 +1097,13 @@ pub fn build_by_parts<E>(
                 break;
             }
             // One part behind: the one before is taken while this one is built.
-            if i > 0 {
+            if behind {
                 match parts_built.recv() {
                     Ok(part) => take(part)?,
                     Err(_) => break,
                 }
             }
+            behind = true;
         }
         drop(to_build);
         for part in parts_built {

@@ -225,8 +225,9 @@ fn by_parts(summaries: &[PeopleSummary], records: &[PersonRecord], overrides: &O
     by_parts_spilled(summaries, records, overrides, None)
 }
 
-/// [`by_parts`] with the names spilled to `spill` after the first summary's and each part's
-/// names read back from it alone (a window of one part).
+/// [`by_parts`] with the names spilled to `spill` after the first summary's, each part's names
+/// read back from it alone (a window of one part), and every part of more than 3 names built
+/// alone.
 fn by_parts_spilled(
     summaries: &[PeopleSummary],
     records: &[PersonRecord],
@@ -246,10 +247,15 @@ fn by_parts_spilled(
             assert_eq!(table.len(), 0);
         }
     }
+    let mut plan = tally.plan(records);
+    if spill.is_some() {
+        // Every part of more than 3 names built alone.
+        plan.build_alone(3);
+    }
     let mut out = Authority::default();
     let mut parts = 0;
     build_by_parts::<()>(
-        &tally.plan(records),
+        &plan,
         records,
         overrides,
         |_, part| {
