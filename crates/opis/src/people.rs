@@ -90,15 +90,14 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             tally.add(&s);
             table.add(&s).with_context(|| format!("{}: cannot write", spill_path.display()))?;
             if table.len() > budget && !table.is_spilled() {
-                let file = std::fs::File::options()
+                std::fs::File::options()
                     .read(true)
                     .write(true)
                     .create(true)
                     .truncate(true)
                     .open(&spill_path)
-                    .and_then(|file| table.spill_to(file).map(|()| ()))
-                    .with_context(|| format!("{}: cannot write", spill_path.display()));
-                file?;
+                    .and_then(|file| table.spill_to(file))
+                    .with_context(|| format!("{}: cannot write", spill_path.display()))?;
             }
             Ok(())
         },
