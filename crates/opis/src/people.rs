@@ -124,11 +124,13 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 
     let mut summary = RebuildSummary { persons: 0, links: 0, ambiguities: 0, summarized, seconds: 0.0 };
     let mut writer = store.begin_people()?;
+    let (mut reading, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     build_by_parts::<anyhow::Error>(
         &plan,
         &records,
         &overrides,
         |i, part| {
+            let t = std::time::Instant::now();
             if !loaded.contains(&i) {
                 loaded = windows.iter().find(|w| w.contains(&i)).cloned().unwrap_or(i..i + 1);
                 let keep: HashSet<&str> = plan.groups[loaded.clone()].iter().flatten().map(String::as_str).collect();
@@ -137,16 +139,26 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
                     .with_context(|| format!("{}: cannot read", spill_path.display()))?;
                 tracing::debug!(parts = ?loaded, names = table.len(), "people rebuild: a window of parts read");
             }
-            Ok(table.part(part))
+            let names = table.part(part);
+            reading += t.elapsed();
+            Ok(names)
         },
         |a| {
+            let t = std::time::Instant::now();
             summary.persons += a.persons.len();
             summary.links += a.links.len();
             summary.ambiguities += a.ambiguities.len();
-            writer.write(a).context("storing the people authority")
+            writer.write(a).context("storing the people authority")?;
+            writing += t.elapsed();
+            Ok(())
         },
     )?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: authority built");
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        reading = reading.as_secs_f64(),
+        writing = writing.as_secs_f64(),
+        "people rebuild: authority built"
+    );
     writer.finish(Some(&inputs)).context("storing the people authority")?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "people rebuild: committed");
     summary.seconds = started.elapsed().as_secs_f64();
