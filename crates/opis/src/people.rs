@@ -168,10 +168,10 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
 /// Names a rebuild holds in memory at once (about 50 bytes each in a [`NameTable`], measured:
 /// a 100k rebuild peaks at 337 MiB with its 2.9 million names held, 250 with a million); a
 /// collection with more has them spilled to a file and its parts read back in windows. A 1M
-/// rebuild (28 million names) peaks at 945 MiB with 3 million, 900 with 2 million (its
-/// ingest's streaming phase: 972). `OPIS_PEOPLE_NAMES_IN_MEMORY` overrides it (the tests
+/// rebuild (28 million names) peaked at 945 MiB with 3 million, 900 with 2 million; a 1M
+/// ingest at 1015 MiB with 3 million. `OPIS_PEOPLE_NAMES_IN_MEMORY` overrides it (the tests
 /// build small collections in windows).
-const NAMES_IN_MEMORY: usize = 3_000_000;
+const NAMES_IN_MEMORY: usize = 2_000_000;
 
 /// Where a rebuild with more names than [`NAMES_IN_MEMORY`] keeps them, in the data folder
 /// (removed when the rebuild ends, and by the next one if a kill left it).
@@ -186,7 +186,7 @@ impl Drop for RemoveOnDrop<'_> {
     }
 }
 
-/// A part of more than a 30th of [`NAMES_IN_MEMORY`] names (100,000) is built alone (see
+/// A part of more than a 30th of [`NAMES_IN_MEMORY`] names (66,666) is built alone (see
 /// `PartPlan::build_alone`): at 1M documents, 1009 MiB at the peak without, 945 with.
 const ALONE_PER_BUDGET: usize = 30;
 

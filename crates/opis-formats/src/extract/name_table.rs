@@ -170,8 +170,18 @@ impl NameTable {
         for _ in 0..written {
             input.read_exact(&mut record)?;
             let (node, name) = read_record(&record);
-            if kept[node as usize] {
-                self.hold(node, name);
+            // Every number names something held (a damaged file is an error, not a panic).
+            let known = (name.doc as usize) < self.docs.len()
+                && (name.form as usize) < self.strings.values.len()
+                && (name.roles as usize) < self.roles.values.len()
+                && (name.refs as usize) < self.refs.values.len();
+            match kept.get(node as usize) {
+                Some(&keep) if known => {
+                    if keep {
+                        self.hold(node, name);
+                    }
+                }
+                _ => return Err(io::Error::new(io::ErrorKind::InvalidData, "a spilled name that names nothing held")),
             }
         }
         // The writer appends after the last record (the reader moved the shared offset).

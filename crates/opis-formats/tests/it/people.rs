@@ -314,6 +314,31 @@ fn built_part_by_part_the_authority_is_the_whole_build() {
     assert_eq!(spill_bytes, 29 * names as u64, "every name written once");
 }
 
+/// A spill file damaged between its writing and a window's read is an error, not a panic.
+#[test]
+fn a_damaged_spill_file_is_an_error() {
+    use std::io::{Seek, Write};
+    let summaries: Vec<PeopleSummary> = shared_documents().iter().map(summary_of).collect();
+    let path = std::env::temp_dir().join(format!("opis-names-damaged-{}.spill", std::process::id()));
+    let file = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+    let mut table = NameTable::default();
+    table.spill_to(file).unwrap();
+    for s in &summaries {
+        table.add(s).unwrap();
+    }
+    table.load(|_| true).unwrap();
+    let held = table.len();
+    assert_eq!(held, summaries.iter().map(|s| s.uses.len()).sum::<usize>());
+    // The first record's node number made one past the last node read.
+    let mut damage = std::fs::File::options().write(true).open(&path).unwrap();
+    damage.rewind().unwrap();
+    damage.write_all(&u32::MAX.to_le_bytes()).unwrap();
+    drop(damage);
+    let err = table.load(|_| true).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+}
+
 /// Parts are built on a second thread while the store's thread reads the next: a store error
 /// halfway stops the rebuild with that error (no hang, no part written after it).
 #[test]
