@@ -90,14 +90,7 @@ pub fn rebuild(data: &Path, store: &mut SqlStore, force: bool) -> Result<Option<
             tally.add(&s);
             table.add(&s).with_context(|| format!("{}: cannot write", spill_path.display()))?;
             if table.len() > budget && !table.is_spilled() {
-                std::fs::File::options()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&spill_path)
-                    .and_then(|file| table.spill_to(file))
-                    .with_context(|| format!("{}: cannot write", spill_path.display()))?;
+                table.spill_to(&spill_path).with_context(|| format!("{}: cannot write", spill_path.display()))?;
             }
             Ok(())
         },

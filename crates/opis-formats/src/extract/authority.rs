@@ -926,13 +926,14 @@ impl NodeTally {
                 }
             }
             let Some(source) = &u.source else { continue };
-            if !self.sources.contains_key(u.node.as_str()) {
-                self.sources.insert(u.node.clone(), BTreeSet::new());
-            }
-            if let Some(sources) = self.sources.get_mut(u.node.as_str())
-                && !sources.contains(source)
-            {
-                sources.insert(source.clone());
+            match self.sources.get_mut(u.node.as_str()) {
+                Some(sources) if sources.contains(source) => {}
+                Some(sources) => {
+                    sources.insert(source.clone());
+                }
+                None => {
+                    self.sources.insert(u.node.clone(), BTreeSet::from([source.clone()]));
+                }
             }
         }
     }
@@ -1084,10 +1085,8 @@ pub fn build_by_parts<E>(
             // A large part is read once the one before is built and written, so that no other
             // part's names and links are held with its own.
             if behind && plan.names_in(i) > plan.alone_past {
-                match parts_built.recv() {
-                    Ok(part) => take(part)?,
-                    Err(_) => break,
-                }
+                let Ok(built) = parts_built.recv() else { break };
+                take(built)?;
                 behind = false;
             }
             let docs = names_of(i, part)?;
@@ -1098,10 +1097,8 @@ pub fn build_by_parts<E>(
             }
             // One part behind: the one before is taken while this one is built.
             if behind {
-                match parts_built.recv() {
-                    Ok(part) => take(part)?,
-                    Err(_) => break,
-                }
+                let Ok(built) = parts_built.recv() else { break };
+                take(built)?;
             }
             behind = true;
         }

@@ -13,6 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::path::Path;
 
 use opis_model::people::{DocPeople, NameUse, PeopleSummary};
 
@@ -138,9 +139,10 @@ impl NameTable {
         self.spill.is_some()
     }
 
-    /// Moves the names held to `file` (empty, open for reading and writing), where the names
-    /// added from now on go too; [`NameTable::load`] reads them back by node.
-    pub fn spill_to(&mut self, file: File) -> io::Result<()> {
+    /// Moves the names held to the file at `path` (made empty, or new), where the names added
+    /// from now on go too; [`NameTable::load`] reads them back by node.
+    pub fn spill_to(&mut self, path: &Path) -> io::Result<()> {
+        let file = File::options().read(true).write(true).create(true).truncate(true).open(path)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut written = 0;
         for (node, names) in std::mem::take(&mut self.by_node).into_iter().enumerate() {
@@ -175,13 +177,11 @@ impl NameTable {
                 && (name.form as usize) < self.strings.values.len()
                 && (name.roles as usize) < self.roles.values.len()
                 && (name.refs as usize) < self.refs.values.len();
-            match kept.get(node as usize) {
-                Some(&keep) if known => {
-                    if keep {
-                        self.hold(node, name);
-                    }
-                }
-                _ => return Err(io::Error::new(io::ErrorKind::InvalidData, "a spilled name that names nothing held")),
+            let Some(&keep) = kept.get(node as usize).filter(|_| known) else {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "a spilled name that names nothing held"));
+            };
+            if keep {
+                self.hold(node, name);
             }
         }
         // The writer appends after the last record (the reader moved the shared offset).

@@ -242,8 +242,7 @@ fn by_parts_spilled(
         if let Some(path) = spill
             && !table.is_spilled()
         {
-            let file = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(path);
-            table.spill_to(file.unwrap()).unwrap();
+            table.spill_to(path).unwrap();
             assert_eq!(table.len(), 0);
         }
     }
@@ -320,16 +319,15 @@ fn a_damaged_spill_file_is_an_error() {
     use std::io::{Seek, Write};
     let summaries: Vec<PeopleSummary> = shared_documents().iter().map(summary_of).collect();
     let path = std::env::temp_dir().join(format!("opis-names-damaged-{}.spill", std::process::id()));
-    let file = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
     let mut table = NameTable::default();
-    table.spill_to(file).unwrap();
+    table.spill_to(&path).unwrap();
     for s in &summaries {
         table.add(s).unwrap();
     }
     table.load(|_| true).unwrap();
     let held = table.len();
     assert_eq!(held, summaries.iter().map(|s| s.uses.len()).sum::<usize>());
-    // The first record's node number made one past the last node read.
+    // The first record's node number made one no node has.
     let mut damage = std::fs::File::options().write(true).open(&path).unwrap();
     damage.rewind().unwrap();
     damage.write_all(&u32::MAX.to_le_bytes()).unwrap();
